@@ -1,0 +1,131 @@
+"""System checks: misconfiguration is reported with an id and a hint, not a traceback.
+
+| id | what |
+|---|---|
+| dsn.E001 | ``settings.DSN`` or one of its values has the wrong type |
+| dsn.W001 | a plugin failed to load and was skipped |
+| dsn.W002 | an unknown top-level key in ``settings.DSN`` (a typo?) |
+| dsn.E006 | a message template does not compile |
+| dsn.W003 | a Backend names a messenger or template that is not installed |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
+
+from . import registry
+from .conf import DEFAULTS, get_setting, unknown_settings, user_settings
+from .exceptions import ConfigurationError
+
+_LISTS = ("PLUGINS", "BLOCKED_PLUGINS")
+
+
+@register()
+def check_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        user_settings()
+    except ConfigurationError as exc:
+        return [Error(str(exc), hint="DSN = {'PLUGINS': [...], ...}", id="dsn.E001")]
+    messages: list[CheckMessage] = []
+    for name in _LISTS:
+        value = get_setting(name)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            messages.append(
+                Error(
+                    f"DSN[{name!r}] must be a list of strings, not {value!r}.",
+                    hint=f"For example DSN[{name!r}] = ['myproject.dsn_plugin'].",
+                    id="dsn.E001",
+                )
+            )
+    interval = get_setting("REFRESH_INTERVAL")
+    if not isinstance(interval, Real) or isinstance(interval, bool) or interval < 0:
+        messages.append(
+            Error(
+                f"DSN['REFRESH_INTERVAL'] must be a number of seconds >= 0, not {interval!r}.",
+                hint=f"The default is {DEFAULTS['REFRESH_INTERVAL']}.",
+                id="dsn.E001",
+            )
+        )
+    for key in unknown_settings():
+        messages.append(
+            Warning(
+                f"DSN[{key!r}] is not a DSN setting and is ignored.",
+                hint=f"Known settings: {', '.join(sorted(DEFAULTS))}; plugin settings are dicts.",
+                id="dsn.W002",
+            )
+        )
+    return messages
+
+
+@register()
+def check_plugins(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    from .plugins import plugin_manager
+
+    messages: list[CheckMessage] = [
+        Warning(error, hint=info.hint, obj=info.name, id="dsn.W001")
+        for info in plugin_manager.plugins.values()
+        for error in info.errors
+    ]
+    for entry in registry.messengers:
+        try:
+            messages.extend(entry.cls.check())
+        except Exception as exc:
+            messages.append(
+                Warning(f"The check of messenger {entry.id!r} raised {exc!r}.", id="dsn.W001")
+            )
+    return messages
+
+
+@register(Tags.templates)
+def check_message_templates(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for entry in registry.message_templates:
+        error = entry.cls.try_compile()
+        if error:
+            messages.append(
+                Error(
+                    error,
+                    hint=f"Fix the template of {entry.cls.__module__}.{entry.cls.__qualname__} "
+                    f"(registered by {entry.source}).",
+                    obj=entry.id,
+                    id="dsn.E006",
+                )
+            )
+    return messages
+
+
+@register()
+def check_backends(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    from .models import Backend
+
+    try:
+        rows = list(Backend.objects.values_list("pk", "name", "messenger", "message_template"))
+    except DatabaseError:
+        return []  # not migrated yet: nothing to check
+    messages: list[CheckMessage] = []
+    for pk, name, messenger, template in rows:
+        label = name or f"#{pk}"
+        for kind, key, known in (
+            ("messenger", messenger, registry.messengers),
+            ("message template", template, registry.message_templates),
+        ):
+            if key not in known:
+                messages.append(
+                    Warning(
+                        f"Backend {label} uses {kind} {key!r}, which no loaded plugin provides; "
+                        "its notifications are not sent.",
+                        hint="Install the plugin that provides it (see 'manage.py dsn plugins'), "
+                        "or change or disable the backend in the admin.",
+                        obj=f"Backend {label}",
+                        id="dsn.W003",
+                    )
+                )
+    return messages

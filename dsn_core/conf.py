@@ -1,0 +1,65 @@
+"""The ``DSN`` settings dict, with defaults, read fresh so tests can override it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+
+from .exceptions import ConfigurationError
+
+DEFAULTS: Mapping[str, Any] = {
+    # Load plugins advertised in the "dsn" entry-point group of installed distributions.
+    "LOAD_ENTRY_POINTS": True,
+    # Extra plugin modules by dotted path, for plugins kept inside the project.
+    "PLUGINS": [],
+    # Entry-point names, distribution names or module paths never to load.
+    "BLOCKED_PLUGINS": [],
+    # Seconds a process may serve a stale trigger index after another process changed
+    # the configuration. Each process checks the configuration version at most this often.
+    "REFRESH_INTERVAL": 5.0,
+    # Re-raise matching and delivery errors instead of logging them (development, tests).
+    "STRICT": False,
+    # Where the console messenger writes: "stdout", "stderr" or a logger name.
+    "CONSOLE_STREAM": "stdout",
+}
+
+_KNOWN = frozenset(DEFAULTS)
+
+
+def user_settings() -> Mapping[str, Any]:
+    value = getattr(settings, "DSN", {})
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"settings.DSN must be a dict, not {type(value).__name__}.")
+    return value
+
+
+def get_setting(name: str) -> Any:
+    """Return ``settings.DSN[name]`` or its documented default."""
+    if name not in _KNOWN:
+        raise KeyError(f"{name!r} is not a DSN setting")
+    return user_settings().get(name, DEFAULTS[name])
+
+
+def get_plugin_setting(plugin_key: str, name: str, default: Any = None) -> Any:
+    """Return ``settings.DSN[plugin_key][name]``: per-plugin settings live under one key.
+
+    Secrets belong here (read from the environment in settings.py), never in the
+    database, so a plugin never has to store credentials on a Backend row.
+    """
+    section = user_settings().get(plugin_key, {})
+    if not isinstance(section, Mapping):
+        raise ConfigurationError(
+            f"settings.DSN[{plugin_key!r}] must be a dict, not {type(section).__name__}."
+        )
+    return section.get(name, default)
+
+
+def unknown_settings() -> list[str]:
+    """Top-level keys that are neither core settings nor a plugin's section (a dict)."""
+    return sorted(
+        key
+        for key, value in user_settings().items()
+        if key not in _KNOWN and not isinstance(value, Mapping)
+    )

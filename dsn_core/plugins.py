@@ -1,0 +1,297 @@
+"""The plugin manager: find → load → validate → contribute, each plugin isolated.
+
+pluggy's own ``load_setuptools_entrypoints`` stops at the first broken plugin, so DSN
+walks the ``dsn`` entry-point group itself. A plugin that fails to import, fails
+validation or raises in a contribution hook is skipped and reported (log, system check
+``dsn.W001``, the admin's plugins page, ``manage.py dsn plugins``); Django still starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from django.urls import URLPattern, URLResolver
+
+from . import hookspecs, registry
+from .conf import get_setting
+from .exceptions import RegistrationError
+from .signals import registry as signal_registry
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "dsn"
+BUILTIN = "dsn_core"
+
+
+@dataclass
+class PluginInfo:
+    """What ``dsn plugins`` and the admin show for one plugin."""
+
+    name: str
+    module: str
+    origin: str  # "builtin", "entry point", "setting" or "test"
+    distribution: str | None = None
+    version: str | None = None
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    loaded: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return self.distribution or self.name
+
+    @property
+    def hint(self) -> str:
+        if self.origin == "entry point" and self.distribution:
+            return (
+                f"Upgrade or uninstall {self.distribution} (pip install -U {self.distribution}), "
+                f"or add {self.name!r} to DSN['BLOCKED_PLUGINS']."
+            )
+        if self.origin == "setting":
+            return f"Fix or remove {self.module!r} in DSN['PLUGINS']."
+        return "Fix the plugin or block it with DSN['BLOCKED_PLUGINS']."
+
+
+@dataclass(frozen=True)
+class _Contribution:
+    hook: str
+    kind: str
+    register: Callable[..., None]
+    remove: Callable[[Callable[[str], bool]], None]
+
+
+def _signal_register(source: str) -> Callable[..., None]:
+    def register(name: str, signal: Any, args: Iterable[str] = (), **options: Any) -> None:
+        signal_registry.register(name, signal, args, source=source, **options)
+
+    return register
+
+
+class DsnPluginManager:
+    """A typed facade over pluggy: nothing else in DSN touches ``pm.hook``."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("dsn")
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.urls: dict[str, list[URLPattern | URLResolver]] = {}
+        self.loaded = False
+
+    # -- loading ---------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load every plugin once; called from ``DsnCoreConfig.ready()``."""
+        if self.loaded:
+            return
+        self.loaded = True
+        from . import builtin
+
+        self._add(
+            builtin,
+            PluginInfo(BUILTIN, builtin.__name__, "builtin", "dsn-core", _version("dsn-core")),
+        )
+        blocked = set(get_setting("BLOCKED_PLUGINS"))
+        if get_setting("LOAD_ENTRY_POINTS"):
+            for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                dist = entry_point.dist
+                info = PluginInfo(
+                    entry_point.name,
+                    entry_point.value,
+                    "entry point",
+                    dist.metadata["Name"] if dist else None,
+                    dist.version if dist else None,
+                )
+                if blocked & {entry_point.name, entry_point.value, info.distribution}:
+                    logger.info("DSN plugin %s is blocked by DSN['BLOCKED_PLUGINS'].", info.name)
+                    continue
+                self._load_and_add(entry_point.load, info)
+        for path in get_setting("PLUGINS"):
+            if path in blocked:
+                continue
+            self._load_and_add(
+                lambda path=path: importlib.import_module(path),
+                PluginInfo(path, path, "setting"),
+            )
+        self.contribute()
+
+    def _load_and_add(self, load: Callable[[], Any], info: PluginInfo) -> None:
+        if info.name in self.plugins:
+            self._fail(info, f"another plugin is already named {info.name!r}")
+            self.plugins.setdefault(f"{info.name} ({info.module})", info)
+            return
+        try:
+            plugin = load()
+        except Exception as exc:
+            self.plugins[info.name] = info
+            self._fail(info, f"failed to import: {exc!r}", exc)
+            return
+        self._add(plugin, info)
+
+    def _add(self, plugin: Any, info: PluginInfo) -> None:
+        self.plugins[info.name] = info
+        try:
+            self.pm.register(plugin, name=info.name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            self._fail(info, f"is not a valid DSN plugin: {exc}", exc)
+            return
+        specs = self._spec_names()
+        unknown = [
+            name
+            for name in dir(plugin)
+            if self.pm.parse_hookimpl_opts(plugin, name) is not None and name not in specs
+        ]
+        if unknown:
+            self.pm.unregister(name=info.name)
+            self._fail(
+                info,
+                f"implements unknown hook(s) {', '.join(sorted(set(unknown)))}; "
+                "check the names against dsn_core.hookspecs",
+            )
+            return
+        info.loaded = True
+
+    def _spec_names(self) -> set[str]:
+        return {name for name in dir(self.pm.hook) if name.startswith("dsn_")}
+
+    def _fail(self, info: PluginInfo, message: str, exc: BaseException | None = None) -> None:
+        text = f"DSN plugin {info.display_name} ({info.module}) {message}. {info.hint}"
+        info.errors.append(text)
+        info.loaded = False
+        if exc is not None:
+            logger.error("%s\n%s", text, "".join(traceback.format_exception(exc)).rstrip())
+        else:
+            logger.error("%s", text)
+
+    # -- contributions -----------------------------------------------------------------
+
+    def _contributions(self) -> list[_Contribution]:
+        return [
+            _Contribution(
+                "dsn_register_signals", "signals", _signal_register, signal_registry.remove_sources
+            ),
+            _Contribution(
+                "dsn_register_messengers",
+                "messengers",
+                lambda source: lambda cls: registry.messengers.register(cls, source=source),
+                registry.messengers.remove_sources,
+            ),
+            _Contribution(
+                "dsn_register_message_templates",
+                "message templates",
+                lambda source: lambda cls: registry.message_templates.register(cls, source=source),
+                registry.message_templates.remove_sources,
+            ),
+            _Contribution(
+                "dsn_register_recipient_resolvers",
+                "recipient resolvers",
+                lambda source: lambda cls: registry.resolvers.register(cls, source=source),
+                registry.resolvers.remove_sources,
+            ),
+        ]
+
+    def contribute(self) -> None:
+        """(Re)build the registries from every registered plugin, one plugin at a time."""
+        names = set(self.plugins)
+        for contribution in self._contributions():
+            contribution.remove(lambda source: source not in names)
+        self.urls = {}
+        for info in self.plugins.values():
+            info.provides = {}
+        for contribution in self._contributions():
+            caller = getattr(self.pm.hook, contribution.hook)
+            for impl in caller.get_hookimpls():  # registration order: first claim wins
+                info = self.plugins[impl.plugin_name]
+                if not info.loaded:
+                    continue
+                self._call_isolated(impl, info, contribution)
+        for impl in self.pm.hook.dsn_register_urls.get_hookimpls():
+            info = self.plugins[impl.plugin_name]
+            if info.loaded:
+                self._collect_urls(impl, info)
+
+    def _call_isolated(
+        self, impl: pluggy.HookImpl, info: PluginInfo, contribution: _Contribution
+    ) -> None:
+        register = contribution.register(info.name)
+        provided = info.provides.setdefault(contribution.kind, [])
+
+        def attributed(item: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                register(item, *args, **kwargs)
+            except RegistrationError as exc:
+                self._fail(info, f"made an invalid registration: {exc}")
+                return
+            provided.append(item if isinstance(item, str) else getattr(item, "id", repr(item)))
+
+        try:
+            impl.function(**{name: attributed for name in impl.argnames if name == "register"})
+        except Exception as exc:
+            self._fail(info, f"raised in {contribution.hook}: {exc!r}", exc)
+        if not provided:
+            del info.provides[contribution.kind]
+
+    def _collect_urls(self, impl: pluggy.HookImpl, info: PluginInfo) -> None:
+        patterns: list[URLPattern | URLResolver] = []
+        try:
+            impl.function(**{name: patterns.extend for name in impl.argnames if name == "register"})
+        except Exception as exc:
+            self._fail(info, f"raised in dsn_register_urls: {exc!r}", exc)
+            return
+        if patterns:
+            self.urls[info.name] = patterns
+            info.provides["urls"] = [str(p.pattern) for p in patterns]
+
+    # -- runtime hooks ---------------------------------------------------------------------
+
+    def resolve_address(self, user: Any, channel: str) -> str | None:
+        result = self.pm.hook.dsn_resolve_address(user=user, channel=channel)
+        return None if result is None else str(result)
+
+    def delivery_finished(self, delivery: Any) -> None:
+        for impl in self.pm.hook.dsn_delivery_finished.get_hookimpls():
+            try:
+                impl.function(**{n: delivery for n in impl.argnames if n == "delivery"})
+            except Exception:
+                logger.exception("DSN plugin %s raised in dsn_delivery_finished.", impl.plugin_name)
+
+    # -- test support -----------------------------------------------------------------
+
+    def add_plugin(self, plugin: Any, name: str) -> PluginInfo:
+        """Register a plugin object at run time (tests) and rebuild the registries."""
+        info = PluginInfo(name, getattr(plugin, "__name__", repr(plugin)), "test")
+        self._add(plugin, info)
+        self.contribute()
+        return info
+
+    def remove_plugin(self, name: str) -> None:
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        self.plugins.pop(name, None)
+        self.contribute()
+
+    @property
+    def errors(self) -> list[str]:
+        return [error for info in self.plugins.values() for error in info.errors]
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def plugin_module(name: str) -> ModuleType | None:
+    plugin = plugin_manager.pm.get_plugin(name)
+    return plugin if isinstance(plugin, ModuleType) else None
+
+
+plugin_manager = DsnPluginManager()

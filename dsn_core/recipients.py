@@ -1,0 +1,75 @@
+"""Whom to notify: subscription users and groups, plus a resolver's dynamic users."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Prefetch, Q, prefetch_related_objects
+
+from . import registry
+from .events import Event
+
+logger = logging.getLogger(__name__)
+
+
+def _has_field(model: Any, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_active", True))
+
+
+def subscription_users(subscription: Any, event: Event) -> list[Any]:
+    """Active users of the subscription, groups expanded, resolver applied, each once."""
+    user_model = get_user_model()
+    user_ids = [user.pk for user in subscription.receiver_users.all()]
+    group_ids = [group.pk for group in subscription.receiver_groups.all()]
+    condition = Q(pk__in=user_ids) if user_ids else Q()
+    if group_ids and _has_field(user_model, "groups"):
+        condition = condition | Q(groups__in=group_ids) if user_ids else Q(groups__in=group_ids)
+    users: dict[Any, Any] = {}
+    if user_ids or (group_ids and condition):
+        queryset = user_model._default_manager.filter(condition)
+        if _has_field(user_model, "is_active"):
+            queryset = queryset.filter(is_active=True)
+        users = {user.pk: user for user in queryset.distinct().order_by("pk")}
+    if subscription.recipient_resolver:
+        resolver_class = registry.resolvers.get(subscription.recipient_resolver)
+        if resolver_class is None:
+            logger.error(
+                "Subscription %s names recipient resolver %r, which is not installed.",
+                subscription.pk,
+                subscription.recipient_resolver,
+            )
+        else:
+            resolved = resolver_class().resolve(event.trigger_context, event.signal_kwargs)
+            for user in resolved:
+                if _active(user):
+                    users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+def prefetch_contact_points(users: list[Any], channel: str) -> None:
+    """Load every user's usable contact points for ``channel`` in one query."""
+    from .models import ContactPoint
+
+    prefetch_related_objects(
+        users,
+        Prefetch(
+            "dsn_contact_points",
+            queryset=ContactPoint.objects.filter(ContactPoint.usable_for(channel)).order_by("-pk"),
+            to_attr=contact_points_attr(channel),
+        ),
+    )
+
+
+def contact_points_attr(channel: str) -> str:
+    return f"_dsn_contact_points_{channel}"
