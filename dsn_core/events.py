@@ -40,7 +40,37 @@ class Event:
     def trigger_context(self) -> dict[str, Any]:
         return {
             "verb": self.verb,
-            "action_object": self.action_object,
-            "actor_object": self.actor_object,
+            "action_object": template_safe(self.action_object),
+            "actor_object": template_safe(self.actor_object),
             "target": self.target,
         }
+
+
+class ClassForTemplates:
+    """A class as template context: Django templates call callables, and calling a model
+    class would build an empty instance, so ``{{ action_object }}`` rendered as ``""``.
+    """
+
+    do_not_call_in_templates = True
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cls, name)
+
+    def __str__(self) -> str:
+        return self.cls.__name__
+
+    def __repr__(self) -> str:
+        return f"<class {self.cls.__module__}.{self.cls.__qualname__}>"
+
+    def __eq__(self, other: object) -> bool:
+        return self.cls is (other.cls if isinstance(other, ClassForTemplates) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.cls)
+
+
+def template_safe(value: Any) -> Any:
+    return ClassForTemplates(value) if isinstance(value, type) else value

@@ -176,15 +176,15 @@ class IndexHolder:
                 )
                 entries = [
                     TriggerEntry(
-                        trigger_id=pk,
-                        verb=verb,
-                        action_label=f"{a_app}.{a_model}" if a_app else None,
-                        action_id=action_id,
-                        actor_label=f"{b_app}.{b_model}" if b_app else None,
-                        actor_id=actor_id,
-                        target=target,
+                        trigger_id=row[0],
+                        verb=row[1],
+                        action_label=f"{row[2]}.{row[3]}" if row[2] else None,
+                        action_id=row[4],
+                        actor_label=f"{row[5]}.{row[6]}" if row[5] else None,
+                        actor_id=row[7],
+                        target=row[8],
                     )
-                    for pk, verb, a_app, a_model, action_id, b_app, b_model, actor_id, target in rows
+                    for row in rows
                 ]
         except DatabaseError as exc:
             logger.debug("DSN trigger index not loaded (%s); retrying later.", exc)

@@ -163,7 +163,7 @@ class EventSummaryTemplate(BaseMessageTemplate):
     )
 
 
-def Add_Message_Template(template_class: type[BaseMessageTemplate]) -> None:  # noqa: N802
+def Add_Message_Template(template_class: type[BaseMessageTemplate]) -> None:
     """Register a message template from code, as the seed did in ``AppConfig.ready()``."""
     from .registry import message_templates
 

@@ -129,7 +129,7 @@ class SimplePrintMessengerTemplateBased(ConsoleMessenger):
     label = "Simple print messenger (seed)"
 
 
-def Add_Messenger(messenger_class: type[BaseMessenger]) -> None:  # noqa: N802 (seed API)
+def Add_Messenger(messenger_class: type[BaseMessenger]) -> None:
     """Register a messenger from code, as the seed did in ``AppConfig.ready()``."""
     from .registry import messengers
 

@@ -8,6 +8,7 @@ validation or raises in a contribution hook is skipped and reported (log, system
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import logging
@@ -64,8 +65,8 @@ class PluginInfo:
 class _Contribution:
     hook: str
     kind: str
-    register: Callable[..., None]
-    remove: Callable[[Callable[[str], bool]], None]
+    register: Callable[[str], Callable[..., None]]  # source -> register callable
+    remove: Callable[[Callable[[str], bool]], None]  # drop registrations by source
 
 
 def _signal_register(source: str) -> Callable[..., None]:
@@ -117,14 +118,15 @@ class DsnPluginManager:
             if path in blocked:
                 continue
             self._load_and_add(
-                lambda path=path: importlib.import_module(path),
-                PluginInfo(path, path, "setting"),
+                functools.partial(importlib.import_module, path), PluginInfo(path, path, "setting")
             )
         self.contribute()
 
     def _load_and_add(self, load: Callable[[], Any], info: PluginInfo) -> None:
         if info.name in self.plugins:
-            self._fail(info, f"another plugin is already named {info.name!r}")
+            self._fail(
+                info, f"is not loaded: another plugin is already named {info.name!r}", disable=False
+            )
             self.plugins.setdefault(f"{info.name} ({info.module})", info)
             return
         try:
@@ -161,10 +163,23 @@ class DsnPluginManager:
     def _spec_names(self) -> set[str]:
         return {name for name in dir(self.pm.hook) if name.startswith("dsn_")}
 
-    def _fail(self, info: PluginInfo, message: str, exc: BaseException | None = None) -> None:
+    def _fail(
+        self,
+        info: PluginInfo,
+        message: str,
+        exc: BaseException | None = None,
+        *,
+        disable: bool = True,
+    ) -> None:
+        """Record and log a plugin error; ``disable`` drops everything the plugin gave."""
         text = f"DSN plugin {info.display_name} ({info.module}) {message}. {info.hint}"
         info.errors.append(text)
-        info.loaded = False
+        if disable:
+            info.loaded = False
+            for contribution in self._contributions():
+                contribution.remove(lambda source: source != info.name)
+            self.urls.pop(info.name, None)
+            info.provides = {}
         if exc is not None:
             logger.error("%s\n%s", text, "".join(traceback.format_exception(exc)).rstrip())
         else:
@@ -227,7 +242,7 @@ class DsnPluginManager:
             try:
                 register(item, *args, **kwargs)
             except RegistrationError as exc:
-                self._fail(info, f"made an invalid registration: {exc}")
+                self._fail(info, f"made an invalid registration: {exc}", disable=False)
                 return
             provided.append(item if isinstance(item, str) else getattr(item, "id", repr(item)))
 
@@ -235,8 +250,9 @@ class DsnPluginManager:
             impl.function(**{name: attributed for name in impl.argnames if name == "register"})
         except Exception as exc:
             self._fail(info, f"raised in {contribution.hook}: {exc!r}", exc)
+            return
         if not provided:
-            del info.provides[contribution.kind]
+            info.provides.pop(contribution.kind, None)
 
     def _collect_urls(self, impl: pluggy.HookImpl, info: PluginInfo) -> None:
         patterns: list[URLPattern | URLResolver] = []

@@ -21,10 +21,13 @@ from django.template import Engine, Template, TemplateDoesNotExist
 
 
 def _django_backend_options() -> tuple[list[str], dict[str, Any]]:
-    for backend in settings.TEMPLATES:
+    backends: list[dict[str, Any]] = settings.TEMPLATES
+    for backend in backends:
         if backend.get("BACKEND") == "django.template.backends.django.DjangoTemplates":
-            options = backend.get("OPTIONS", {})
-            extra = {k: options[k] for k in ("libraries", "builtins") if k in options}
+            options: dict[str, Any] = backend.get("OPTIONS", {})
+            extra: dict[str, Any] = {
+                k: options[k] for k in ("libraries", "builtins") if k in options
+            }
             return [str(d) for d in backend.get("DIRS", [])], extra
     return [], {}
 

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = "dsn-tests-only"  # noqa: S105 (test settings)
+SECRET_KEY = "dsn-tests-only"
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
@@ -79,6 +79,7 @@ DSN = {
     # Core's tests never load installed plugins: each test registers what it needs.
     "LOAD_ENTRY_POINTS": False,
     "STRICT": True,
+    "REFRESH_INTERVAL": float(os.environ.get("DSN_TEST_REFRESH_INTERVAL", "5")),
 }
 
 LOGGING = {
