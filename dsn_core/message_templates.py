@@ -123,7 +123,10 @@ class BaseMessageTemplate:
         compiled = self.compile()
         context = self.build_context(user, trigger_context, signal_kwargs)
         try:
-            parts = {part: t.render(Context(context)).strip() for part, t in compiled.items()}
+            parts = {
+                part: t.render(Context(context, autoescape=t.engine.autoescape)).strip()
+                for part, t in compiled.items()
+            }
         except Exception as exc:
             raise TemplateRenderError(
                 f"Message template {self.id!r} failed to render: {exc!r}"

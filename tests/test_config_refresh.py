@@ -61,7 +61,7 @@ def test_a_change_in_one_process_reaches_another_within_the_interval(user_factor
     assert "Hello watcher: post_save on child." in line
     # Bounded staleness: one interval, plus the child's 50 ms save loop and slack for a
     # loaded CI machine.
-    assert elapsed < INTERVAL + 2.0, elapsed
+    assert elapsed < INTERVAL + 4.0, elapsed
 
 
 @pytest.mark.django_db
