@@ -1,0 +1,186 @@
+"""Dev and CI tasks. `python -m nox` runs lint, typecheck, tests and build (what CI runs).
+
+    python -m nox -s "tests(py3.11-django5.2)" -- -x -k outbox
+    python -m nox -s demo          # example project on 127.0.0.1, prints a login
+    python -m nox -s bench         # benchmarks on SQLite, then PostgreSQL
+
+Tests and benchmarks run twice: on SQLite, then on a throwaway PostgreSQL server
+(tools/pgserver.py) whose address reaches the code as DSN_TEST_DB=postgres and
+PGHOST/PGPORT/PGUSER/PGDATABASE; the SQLite runs get DSN_TEST_DB=sqlite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # nox does not put the noxfile's directory on sys.path
+
+from tools.pgserver import PostgresNotInstalled, throwaway_postgres  # noqa: E402
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests", "build"]
+
+PYTHON = "3.11"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
+SQLITE = {"DSN_TEST_DB": "sqlite"}
+
+
+def _expose_pyenv_pythons() -> None:
+    """Put pyenv's interpreters on PATH (newest patch of each 3.1x).
+
+    Why: only pyenv's global version is exposed, its `python3.12` shim fails, and
+    nox then asks uv to download a Python, which needs a host CI cannot reach.
+    The running interpreter's minor goes first so a bare `python3` stays the same.
+    """
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    newest: dict[int, tuple[int, Path]] = {}
+    for bindir in root.glob("versions/3.1*/bin"):
+        match = re.fullmatch(r"3\.(1\d)\.(\d+)", bindir.parent.name)
+        if match and (bindir / "python3").exists():
+            minor, patch = int(match[1]), int(match[2])
+            if minor not in newest or patch > newest[minor][0]:
+                newest[minor] = (patch, bindir)
+    order = sorted(newest, key=lambda minor: (minor != sys.version_info.minor, -minor))
+    paths = os.environ.get("PATH", "").split(os.pathsep)
+    add = [str(newest[m][1]) for m in order if str(newest[m][1]) not in paths]
+    os.environ["PATH"] = os.pathsep.join([*add, *paths])
+
+
+_expose_pyenv_pythons()
+
+
+def _postgres_unavailable(session: nox.Session, what: str) -> None:
+    """On CI a missing PostgreSQL is an error (else the PG run silently vanishes);
+    locally it only skips the PostgreSQL half, loudly."""
+    if os.environ.get("CI"):
+        session.error(
+            f"PostgreSQL is not installed, so the PostgreSQL {what} cannot run: install "
+            "postgresql (.ci/run does: apt-get install -y postgresql)"
+        )
+    session.warn("=" * 72)
+    session.warn(f"PostgreSQL is not installed: SKIPPING the PostgreSQL {what}.")
+    session.warn("Only SQLite was tested. Install it: apt-get install postgresql")
+    session.warn("=" * 72)
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "django"),
+    [
+        nox.param("3.11", "Django>=5.2,<6", id="py3.11-django5.2"),
+        nox.param("3.12", "Django>=6.0,<7", id="py3.12-django6"),
+    ],
+)
+def tests(session: nox.Session, django: str) -> None:
+    """pytest on SQLite, then on PostgreSQL, for each supported Django.
+
+    pytest's exit code 5 (no tests collected) fails the session, as any non-zero does.
+    """
+    plugins = [arg for plugin in PLUGINS for arg in ("-e", str(plugin))]
+    session.install(
+        "-e",
+        ".",
+        *plugins,
+        *nox.project.dependency_groups(PYPROJECT, "test"),
+        "psycopg[binary]",
+        django,  # one resolve, so the Django pin holds for every package
+    )
+    session.run("pytest", *session.posargs, env=SQLITE)
+    try:
+        with throwaway_postgres() as pg_env:
+            session.log(f"PostgreSQL on {pg_env['PGHOST']}:{pg_env['PGPORT']}")
+            session.run("pytest", *session.posargs, env=pg_env)
+    except PostgresNotInstalled:
+        _postgres_unavailable(session, "tests")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check over the whole repo."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (settings in pyproject); django-stubs loads tests/settings.py."""
+    session.install(
+        "-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"), "psycopg[binary]"
+    )
+    session.run("mypy", "dsn_core", "tests")
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The example project: migrates, prints a login, serves on 127.0.0.1. Ctrl-C stops it."""
+    session.install("-e", ".")
+    try:
+        session.run(
+            "python",
+            "example/manage.py",
+            "rundemo",
+            *session.posargs,
+            external=False,
+            interrupt_timeout=10,  # let the server shut down on its own after Ctrl-C
+        )
+    except KeyboardInterrupt:
+        session.log("demo stopped")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks on SQLite, then on a throwaway PostgreSQL if one can be started."""
+    session.install("-e", ".", "psycopg[binary]")
+    session.run("python", "bench/run.py", *session.posargs, env=SQLITE)
+    try:
+        with throwaway_postgres() as pg_env:
+            session.run("python", "bench/run.py", *session.posargs, env=pg_env)
+    except PostgresNotInstalled:
+        session.log("PostgreSQL is not installed: skipping the PostgreSQL benchmark.")
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build sdist+wheel of dsn-core and every plugin; check what PyPI would get.
+
+    Why: a wheel without py.typed loses its types for users, and one without the
+    migrations breaks `migrate`; twine --strict catches bad metadata and README.
+    """
+    uv = session.venv_backend == "uv"
+    session.install("twine", *([] if uv else ["build"]))
+    with tempfile.TemporaryDirectory(prefix="dsn-dist-") as tmp:
+        dist = Path(tmp)
+        for project in [ROOT, *PLUGINS]:
+            if uv:
+                session.run("uv", "build", "--sdist", "--wheel", "-o", str(dist), str(project))
+            else:
+                session.run("python", "-m", "build", "--outdir", str(dist), str(project))
+        artifacts = [*dist.glob("*.tar.gz"), *dist.glob("*.whl")]  # skips uv's .gitignore
+        session.run("twine", "check", "--strict", *sorted(map(str, artifacts)))
+
+        wheels = sorted(dist.glob("*.whl"))
+        problems = []
+        if len(wheels) != 1 + len(PLUGINS):
+            problems.append(f"expected {1 + len(PLUGINS)} wheels: {[w.name for w in wheels]}")
+        for wheel in wheels:
+            package = wheel.name.split("-")[0]  # normalized dist name: dsn_core, dsn_<channel>
+            required = {f"{package}/py.typed"}
+            if package == "dsn_core":
+                required.add("dsn_core/migrations/0001_initial.py")
+            with zipfile.ZipFile(wheel) as zf:
+                missing = required - set(zf.namelist())
+            problems += [f"{wheel.name} lacks {name}" for name in sorted(missing)]
+        if problems:
+            session.error("; ".join(problems))
+        session.log(f"{len(wheels)} wheels have py.typed; dsn_core has its migrations")

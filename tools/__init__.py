@@ -1,0 +1,1 @@
+"""Developer tooling (not shipped): helpers for noxfile.py and CI."""
