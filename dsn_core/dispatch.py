@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 
+from .conf import get_setting
 from .matching import ObjectRef, holder
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ def action_object_of(sender: Any, kwargs: dict[str, Any]) -> Any:
 
 
 def on_signal(verb: str, sender: Any, kwargs: dict[str, Any]) -> None:
-    from .conf import get_setting
-
     try:
         action_object = action_object_of(sender, kwargs)
         action = ObjectRef.of(action_object)
@@ -79,4 +78,7 @@ def schedule(event: Any, *, using: str) -> None:
     """Deliver after the surrounding transaction commits; a rollback sends nothing."""
     from .delivery import deliver_event
 
-    transaction.on_commit(functools.partial(deliver_event, event), using=using, robust=True)
+    # robust: an error after commit must not reach the code that committed, unless the
+    # site asked for strict mode.
+    robust = not get_setting("STRICT")
+    transaction.on_commit(functools.partial(deliver_event, event), using=using, robust=robust)

@@ -78,8 +78,7 @@ def test_actor_is_compared_with_the_trigger_actor_not_the_action_object(
 ):
     """The original compared the actor's id against the action object's id."""
     first, second = user_factory("first"), user_factory("second")
-    obj = TestModel1.objects.create(name="obj")
-    obj_same_pk_as_first = TestModel1.objects.filter(pk=first.pk).first() or obj
+    obj_same_pk_as_first = TestModel1.objects.create(pk=first.pk, name="obj")
     trigger = Trigger.save_by_model(
         "custom_signal", action_object=obj_same_pk_as_first, actor_object=second
     )
