@@ -10,6 +10,8 @@ from dsn_core.message_templates import BaseMessageTemplate
 from dsn_core.messengers import BaseMessenger
 from dsn_core.resolvers import BaseRecipientResolver
 
+from .models import Movie
+
 #: What the seed-style messenger "sent": (username, rendered text).
 seed_sent: list[tuple[str, str]] = []
 
@@ -24,7 +26,8 @@ class MovieAudiencesResolver(BaseRecipientResolver):
     def resolve(
         self, trigger_context: Mapping[str, Any], signal_kwargs: Mapping[str, Any]
     ) -> Iterable[Any]:
-        return signal_kwargs["movie"].audiences.all()
+        movie: Movie = signal_kwargs["movie"]
+        return movie.audiences.all()
 
 
 class MovieReleasedTemplate(BaseMessageTemplate):
