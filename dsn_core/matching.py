@@ -32,7 +32,9 @@ class ObjectRef:
     @classmethod
     def of(cls, obj: object) -> ObjectRef | None:
         if isinstance(obj, models.Model):
-            return cls(_labels(type(obj)), None if obj.pk is None else str(obj.pk))
+            # __class__, not type(): request.user is a SimpleLazyObject, which passes
+            # isinstance() while its type() is the proxy class.
+            return cls(_labels(obj.__class__), None if obj.pk is None else str(obj.pk))
         if isinstance(obj, type) and issubclass(obj, models.Model):
             return cls(_labels(obj), None)
         return None

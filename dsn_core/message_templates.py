@@ -158,9 +158,10 @@ class EventSummaryTemplate(BaseMessageTemplate):
 
     id = "event_summary"
     label = "Event summary (any signal)"
-    parts = {"subject": "[{{ verb }}] {{ action_object }}"}
+    parts = {"subject": "[{{ verb }}]{% if action_object %} {{ action_object }}{% endif %}"}
     template_string = (
-        "Hello {{ user.get_username|default:'there' }}: {{ verb }} on {{ action_object }}"
+        "Hello {{ user.get_username|default:'there' }}: {{ verb }}"
+        "{% if action_object %} on {{ action_object }}{% endif %}"
         "{% if actor_object %} by {{ actor_object }}{% endif %}"
         "{% if target %} ({{ target }}){% endif %}."
     )

@@ -282,7 +282,8 @@ class DsnPluginManager:
 
     def add_plugin(self, plugin: Any, name: str) -> PluginInfo:
         """Register a plugin object at run time (tests) and rebuild the registries."""
-        info = PluginInfo(name, getattr(plugin, "__name__", repr(plugin)), "test")
+        module = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+        info = PluginInfo(name, module, "test")
         self._add(plugin, info)
         self.contribute()
         return info

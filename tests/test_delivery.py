@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.functional import SimpleLazyObject
 
 from dsn_core import registry
 from dsn_core.messengers import Add_Messenger
@@ -92,6 +93,19 @@ def test_actor_is_compared_with_the_trigger_actor_not_the_action_object(
     with commit():
         custom_signal.send(sender=obj_same_pk_as_first, parameter1="", actor_object=second)
     assert len(dsn_outbox) == 1
+
+
+def test_request_user_as_actor_matches(user_factory, subscribe, dsn_outbox, commit):
+    """request.user is a SimpleLazyObject: it must match like the user it wraps."""
+    clerk = user_factory("clerk")
+    subscribe(
+        Trigger.save_by_model("custom_signal", actor_object=clerk), users=[user_factory("boss")]
+    )
+
+    with commit():
+        custom_signal.send(sender=None, parameter1="", actor_object=SimpleLazyObject(lambda: clerk))
+
+    assert texts(dsn_outbox) == ["Hello boss: custom_signal by clerk."]
 
 
 def test_trigger_on_one_instance_ignores_other_instances(
