@@ -214,7 +214,11 @@ def _plugin_row(info: PluginInfo) -> dict[str, Any]:
     return {
         "info": info,
         "provides": [(kind, sorted(ids)) for kind, ids in sorted(info.provides.items())],
-        "status": _("loaded") if info.loaded and not info.errors else _("skipped"),
+        "status": _("blocked by settings")
+        if info.blocked
+        else _("loaded")
+        if info.loaded and not info.errors
+        else _("skipped"),
     }
 
 

@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.metadata
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,6 +45,13 @@ class PluginInfo:
     provides: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     loaded: bool = False
+    blocked: bool = False  # listed in DSN["BLOCKED_PLUGINS"]: found, never imported
+
+    @property
+    def status(self) -> str:
+        if self.blocked:
+            return "blocked"
+        return "loaded" if self.loaded else "failed"
 
     @property
     def display_name(self) -> str:
@@ -99,7 +107,7 @@ class DsnPluginManager:
             builtin,
             PluginInfo(BUILTIN, builtin.__name__, "builtin", "dsn-core", _version("dsn-core")),
         )
-        blocked = set(get_setting("BLOCKED_PLUGINS"))
+        blocked = {_normalize(name) for name in get_setting("BLOCKED_PLUGINS")}
         if get_setting("LOAD_ENTRY_POINTS"):
             for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
                 dist = entry_point.dist
@@ -110,12 +118,16 @@ class DsnPluginManager:
                     dist.metadata["Name"] if dist else None,
                     dist.version if dist else None,
                 )
-                if blocked & {entry_point.name, entry_point.value, info.distribution}:
+                names = {entry_point.name, entry_point.value, info.distribution or ""}
+                if blocked & {_normalize(name) for name in names}:
                     logger.info("DSN plugin %s is blocked by DSN['BLOCKED_PLUGINS'].", info.name)
+                    info.blocked = True
+                    self.plugins.setdefault(info.name, info)
                     continue
                 self._load_and_add(entry_point.load, info)
         for path in get_setting("PLUGINS"):
-            if path in blocked:
+            if _normalize(path) in blocked:
+                self.plugins.setdefault(path, PluginInfo(path, path, "setting", blocked=True))
                 continue
             self._load_and_add(
                 functools.partial(importlib.import_module, path), PluginInfo(path, path, "setting")
@@ -161,7 +173,9 @@ class DsnPluginManager:
         info.loaded = True
 
     def _spec_names(self) -> set[str]:
-        return {name for name in dir(self.pm.hook) if name.startswith("dsn_")}
+        # pm.register() adds a spec-less caller for every unknown hookimpl name, so only
+        # callers with a spec are hooks.
+        return {name for name, caller in vars(self.pm.hook).items() if caller.has_spec()}
 
     def _fail(
         self,
@@ -172,7 +186,7 @@ class DsnPluginManager:
         disable: bool = True,
     ) -> None:
         """Record and log a plugin error; ``disable`` drops everything the plugin gave."""
-        text = f"DSN plugin {info.display_name} ({info.module}) {message}. {info.hint}"
+        text = f"DSN plugin {info.display_name} ({info.module}) {message.rstrip('.')}. {info.hint}"
         info.errors.append(text)
         if disable:
             info.loaded = False
@@ -292,11 +306,18 @@ class DsnPluginManager:
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         self.plugins.pop(name, None)
+        for contribution in self._contributions():  # contribute() keeps unknown sources
+            contribution.remove(lambda source: source != name)
         self.contribute()
 
     @property
     def errors(self) -> list[str]:
         return [error for info in self.plugins.values() for error in info.errors]
+
+
+def _normalize(name: str) -> str:
+    """PEP 503 normalisation, so "dsn_telegram" blocks the distribution "dsn-telegram"."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _version(distribution: str) -> str | None:

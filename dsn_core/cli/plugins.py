@@ -31,6 +31,7 @@ def plugin_as_dict(info: PluginInfo) -> dict[str, Any]:
         "origin": info.origin,
         "module": info.module,
         "loaded": info.loaded,
+        "status": info.status,
         "provides": {kind.replace(" ", "_"): ids for kind, ids in provides.items()},
         "errors": list(info.errors),
         "hint": info.hint if info.errors else None,
@@ -40,7 +41,9 @@ def plugin_as_dict(info: PluginInfo) -> dict[str, Any]:
 def _heading(info: PluginInfo) -> str:
     package = " ".join(part for part in (info.distribution, info.version) if part)
     label = f"{info.name}: {package}" if package else info.name
-    state = "" if info.loaded else "  [not loaded]"
+    state = {"loaded": "", "blocked": "  [blocked by DSN['BLOCKED_PLUGINS']]"}.get(
+        info.status, "  [not loaded]"
+    )
     return f"{label} ({info.origin}, {info.module}){state}"
 
 
