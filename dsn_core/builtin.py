@@ -11,13 +11,19 @@ from . import hookimpl
 from .message_templates import EventSummaryTemplate, SimplePrintMessageTemplate
 from .messengers import ConsoleMessenger, SimplePrintMessengerTemplateBased
 from .recipients import contact_points_attr
-from .signals import DEFAULT_SIGNALS
+from .signals import DEFAULT_SIGNALS, PER_MODEL_SIGNALS
 
 
 @hookimpl
 def dsn_register_signals(register: Callable[..., None]) -> None:
     for name, signal, args, requires_action_object in DEFAULT_SIGNALS:
-        register(name, signal, args, requires_action_object=requires_action_object)
+        register(
+            name,
+            signal,
+            args,
+            requires_action_object=requires_action_object,
+            sender_is_action_model=name in PER_MODEL_SIGNALS,
+        )
 
 
 @hookimpl

@@ -1,8 +1,13 @@
-"""One receiver per registered signal: match in memory, then schedule work after commit.
+"""DSN's receivers: match in memory, then schedule work after commit.
 
-This runs inside every ``save()`` of the site. The common case (no trigger for this
-verb and model) returns after a clock read and two dict lookups. Errors past that point
-are logged, never raised into the caller, unless ``DSN["STRICT"]`` is set.
+This runs inside every ``save()`` of the site, so it is built to cost nothing where no
+trigger can match. Django's model signals (``sender_is_action_model`` specs) get one
+receiver per model that a trigger watches, connected with ``sender=`` that model: saving
+any other model never enters DSN. Other signals get one receiver for every sender. The
+connections follow the trigger index each time it changes; the heartbeat
+(:mod:`dsn_core.heartbeat`) keeps the index fresh in processes that save only unwatched
+models. Errors past matching are logged, never raised into the caller, unless
+``DSN["STRICT"]`` is set.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 
 from .conf import get_setting
-from .matching import ObjectRef, holder
+from .heartbeat import heartbeat
+from .matching import ObjectRef, TriggerIndex, holder, model_labels
 
 if TYPE_CHECKING:
     from .signals import SignalSpec
@@ -23,16 +30,71 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _dispatch_uid(spec: SignalSpec) -> str:
-    return f"dsn_core:{spec.name}"
+def _dispatch_uid(spec: SignalSpec, model: type[models.Model] | None = None) -> str:
+    return f"dsn_core:{spec.name}" + (f":{model._meta.label_lower}" if model else "")
+
+
+class ModelReceivers:
+    """The per-model receivers of ``sender_is_action_model`` signals, kept in step with
+    the trigger index."""
+
+    def __init__(self) -> None:
+        self.connected: dict[str, dict[str, Any]] = {}  # verb -> {dispatch uid: sender}
+        self._synced: TriggerIndex | None = None
+
+    def sync(self, spec: SignalSpec, index: TriggerIndex) -> None:
+        """Connect ``spec``'s receiver to exactly the models its triggers watch."""
+        labels = index.action_labels(spec.name)
+        wanted: dict[str, Any] = {}
+        if None in labels:  # a trigger on any object (made in code): every sender
+            wanted[_dispatch_uid(spec)] = None
+        elif labels:
+            for model in apps.get_models(include_auto_created=True):
+                if not labels.isdisjoint(model_labels(model)):
+                    wanted[_dispatch_uid(spec, model)] = model
+        connected = self.connected.setdefault(spec.name, {})
+        for uid, sender in list(connected.items()):
+            if uid not in wanted:
+                spec.signal.disconnect(sender=sender, dispatch_uid=uid)
+                del connected[uid]
+        for uid, sender in wanted.items():
+            if uid not in connected:
+                receiver = _make_receiver(spec.name)
+                spec.signal.connect(receiver, sender=sender, weak=False, dispatch_uid=uid)
+                connected[uid] = sender
+
+    def drop(self, spec: SignalSpec) -> None:
+        for uid, sender in self.connected.pop(spec.name, {}).items():
+            spec.signal.disconnect(sender=sender, dispatch_uid=uid)
+
+    def after_refresh(self, index: TriggerIndex, delay: float) -> None:
+        from .signals import registry
+
+        if index is self._synced:
+            return
+        self._synced = index
+        for spec in registry:
+            if spec.sender_is_action_model:
+                self.sync(spec, index)
+
+
+model_receivers = ModelReceivers()
+holder.listeners.append(model_receivers.after_refresh)
 
 
 def connect(spec: SignalSpec) -> None:
-    spec.signal.connect(_make_receiver(spec.name), weak=False, dispatch_uid=_dispatch_uid(spec))
+    if spec.sender_is_action_model:
+        heartbeat.watch(spec.name, spec.signal)
+        model_receivers.sync(spec, holder.index)
+    else:
+        receiver = _make_receiver(spec.name)
+        spec.signal.connect(receiver, weak=False, dispatch_uid=_dispatch_uid(spec))
 
 
 def disconnect(spec: SignalSpec) -> None:
     spec.signal.disconnect(dispatch_uid=_dispatch_uid(spec))
+    model_receivers.drop(spec)
+    heartbeat.unwatch(spec.name)
 
 
 def _make_receiver(verb: str) -> Callable[..., None]:

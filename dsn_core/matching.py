@@ -11,10 +11,11 @@ between checks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import DatabaseError, models, router, transaction
@@ -34,13 +35,16 @@ class ObjectRef:
         if isinstance(obj, models.Model):
             # __class__, not type(): request.user is a SimpleLazyObject, which passes
             # isinstance() while its type() is the proxy class.
-            return cls(_labels(obj.__class__), None if obj.pk is None else str(obj.pk))
+            return cls(model_labels(obj.__class__), None if obj.pk is None else str(obj.pk))
         if isinstance(obj, type) and issubclass(obj, models.Model):
-            return cls(_labels(obj), None)
+            return cls(model_labels(obj), None)
         return None
 
 
-def _labels(model: type[models.Model]) -> tuple[str, ...]:
+@functools.cache  # model classes live as long as the process, and so do their labels
+def model_labels(model: type[models.Model]) -> tuple[str, ...]:
+    """The model's label and, for a proxy, its concrete model's: a trigger on a model
+    also watches its proxies."""
     own = model._meta.label_lower
     concrete = model._meta.concrete_model._meta.label_lower if model._meta.concrete_model else own
     return (own,) if own == concrete else (own, concrete)
@@ -85,6 +89,10 @@ class TriggerIndex:
         self._by_key = {key: tuple(value) for key, value in grouped.items()}
         self.verbs = frozenset(verb for verb, _ in grouped)
 
+    def action_labels(self, verb: str) -> set[str | None]:
+        """Labels of the action objects ``verb``'s triggers watch; ``None``: any object."""
+        return {label for key_verb, label in self._by_key if key_verb == verb}
+
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._by_key.values())
 
@@ -106,12 +114,17 @@ class TriggerIndex:
 EMPTY = TriggerIndex()
 
 
+#: Called after every configuration check with the index and the seconds until the next.
+Listener = Callable[[TriggerIndex, float], None]
+
+
 class IndexHolder:
     """Holds this process's index and decides when to look at the configuration version."""
 
     def __init__(self) -> None:
         self.index: TriggerIndex = EMPTY
         self.next_check = 0.0  # monotonic time of the next version check; 0: build now
+        self.listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._building = False
 
@@ -123,6 +136,7 @@ class IndexHolder:
     def invalidate(self) -> None:
         """Rebuild on next use: this process changed the configuration."""
         self.next_check = 0.0
+        self._notify(0.0)
 
     def refresh(self) -> TriggerIndex:
         from .conf import get_setting
@@ -133,11 +147,18 @@ class IndexHolder:
             self._building = True
             interval = float(get_setting("REFRESH_INTERVAL"))
             self.index = self._load(self.index)
+            if self.index.version is None:  # not loaded (database not ready): retry soon
+                interval = min(interval, 1.0)
             self.next_check = time.monotonic() + interval
         finally:
             self._building = False
             self._lock.release()
+        self._notify(interval)
         return self.index
+
+    def _notify(self, delay: float) -> None:
+        for listener in self.listeners:
+            listener(self.index, delay)
 
     def _load(self, old: TriggerIndex) -> TriggerIndex:
         from .models import ConfigurationVersion, Trigger
@@ -154,7 +175,7 @@ class IndexHolder:
                     .first()
                     or 0
                 )
-                if old is not EMPTY and version == old.version:
+                if version == old.version:
                     return old
                 rows = (
                     Trigger.objects.using(alias)

@@ -33,6 +33,10 @@ class SignalSpec:
     description: str
     requires_action_object: bool
     source: str
+    #: Django sends it with the action object's model class as ``sender`` (pre/post save
+    #: and delete): DSN then connects one receiver per watched model, so saving any
+    #: other model costs nothing at all.
+    sender_is_action_model: bool = False
 
 
 class SignalRegistry:
@@ -47,6 +51,7 @@ class SignalRegistry:
         *,
         description: str = "",
         requires_action_object: bool = False,
+        sender_is_action_model: bool = False,
         source: str = "project",
     ) -> SignalSpec:
         from .dispatch import connect
@@ -55,7 +60,15 @@ class SignalRegistry:
             raise RegistrationError(f"{source} registered {name!r} with {signal!r}, not a Signal.")
         if not name or not name.isidentifier():
             raise RegistrationError(f"{source} registered a signal with invalid name {name!r}.")
-        spec = SignalSpec(name, signal, tuple(args), description, requires_action_object, source)
+        spec = SignalSpec(
+            name,
+            signal,
+            tuple(args),
+            description,
+            requires_action_object,
+            source,
+            sender_is_action_model,
+        )
         existing = self._by_name.get(name)
         if existing is not None:
             if existing.signal is signal:
@@ -109,6 +122,7 @@ registry = SignalRegistry()
 
 #: (name, signal, args, requires_action_object). pre_init/post_init are omitted: they
 #: fire for every row the ORM loads, and a receiver there would tax every query.
+#: m2m_changed's sender is the through model, so it is not in PER_MODEL_SIGNALS.
 DEFAULT_SIGNALS: tuple[tuple[str, Signal, tuple[str, ...], bool], ...] = (
     ("pre_save", model_signals.pre_save, ("instance", "raw", "using", "update_fields"), True),
     (
@@ -132,3 +146,4 @@ DEFAULT_SIGNALS: tuple[tuple[str, Signal, tuple[str, ...], bool], ...] = (
     ("request_finished", request_signals.request_finished, (), False),
     ("got_request_exception", request_signals.got_request_exception, ("request",), False),
 )
+PER_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete"})

@@ -33,3 +33,12 @@ class Movie(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TestModel1Proxy(TestModel1):
+    """A trigger on TestModel1 also watches its proxies."""
+
+    __test__ = False
+
+    class Meta:
+        proxy = True

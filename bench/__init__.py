@@ -1,0 +1,1 @@
+"""DSN's benchmark: ``python bench/run.py`` (``nox -s bench``)."""
