@@ -64,9 +64,7 @@ def plan(event: Event) -> list[tuple[Any, list[Any]]]:
             trigger_id__in=event.trigger_ids, enabled=True, trigger__enabled=True
         )
         .prefetch_related(
-            Prefetch("backends", queryset=Backend.objects.filter(enabled=True).order_by("pk")),
-            "receiver_users",
-            "receiver_groups",
+            Prefetch("backends", queryset=Backend.objects.filter(enabled=True).order_by("pk"))
         )
         .order_by("pk")
     )

@@ -30,17 +30,15 @@ def _active(user: Any) -> bool:
 def subscription_users(subscription: Any, event: Event) -> list[Any]:
     """Active users of the subscription, groups expanded, resolver applied, each once."""
     user_model = get_user_model()
-    user_ids = [user.pk for user in subscription.receiver_users.all()]
-    group_ids = [group.pk for group in subscription.receiver_groups.all()]
-    condition = Q(pk__in=user_ids) if user_ids else Q()
-    if group_ids and _has_field(user_model, "groups"):
-        condition = condition | Q(groups__in=group_ids) if user_ids else Q(groups__in=group_ids)
-    users: dict[Any, Any] = {}
-    if user_ids or (group_ids and condition):
-        queryset = user_model._default_manager.filter(condition)
-        if _has_field(user_model, "is_active"):
-            queryset = queryset.filter(is_active=True)
-        users = {user.pk: user for user in queryset.distinct().order_by("pk")}
+    # One query: the subscription's users and its groups' users, through the reverse
+    # relations, so nothing is loaded twice.
+    condition = Q(dsn_subscriptions=subscription)
+    if _has_field(user_model, "groups"):
+        condition |= Q(groups__dsn_subscriptions=subscription)
+    queryset = user_model._default_manager.filter(condition)
+    if _has_field(user_model, "is_active"):
+        queryset = queryset.filter(is_active=True)
+    users: dict[Any, Any] = {user.pk: user for user in queryset.distinct().order_by("pk")}
     if subscription.recipient_resolver:
         resolver_class = registry.resolvers.get(subscription.recipient_resolver)
         if resolver_class is None:
