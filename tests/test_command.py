@@ -162,6 +162,7 @@ def test_plugins_in_a_real_process_with_a_broken_entry_point(
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), *map(str, site.paths), str(ROOT)]),
         "DJANGO_SETTINGS_MODULE": "fake_settings",
+        "DSN_TEST_DB": "sqlite",  # a throwaway file, also in the PostgreSQL run
         "DSN_TEST_DB_NAME": str(tmp_path / "db.sqlite3"),
     }
 
