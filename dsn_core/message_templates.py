@@ -13,6 +13,7 @@ from django.core.exceptions import AppRegistryNotReady
 from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError
 
 from . import template_engine
+from .contributions import Contribution
 from .exceptions import TemplateRenderError
 from .messages import RenderedMessage
 
@@ -20,7 +21,7 @@ from .messages import RenderedMessage
 HTML_PARTS = frozenset({"html"})
 
 
-class BaseMessageTemplate:
+class BaseMessageTemplate(Contribution):
     """Base class for message templates.
 
     - ``template_string`` or ``file_name``: the main ``text`` part (``file_name`` wins).
@@ -34,8 +35,6 @@ class BaseMessageTemplate:
     name and under ``context`` (the seed's ``{{ context.verb }}`` style).
     """
 
-    id: ClassVar[str] = ""
-    label: ClassVar[str] = ""
     file_name: ClassVar[str | None] = None
     template_string: ClassVar[str | None] = None
     parts: ClassVar[Mapping[str, str]] = {}
@@ -47,10 +46,6 @@ class BaseMessageTemplate:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "id" not in cls.__dict__:
-            cls.id = cls.__name__
-        if "label" not in cls.__dict__:
-            cls.label = cls.id
         cls._compiled = None
         cls._compile_error = None
 

@@ -16,12 +16,13 @@ from typing import Any, ClassVar, TextIO
 
 from django.core.checks import CheckMessage
 
+from .contributions import Contribution
 from .messages import Outcome, OutgoingMessage, Sent
 
 logger = logging.getLogger(__name__)
 
 
-class BaseMessenger:
+class BaseMessenger(Contribution):
     """Base class for every messenger.
 
     Class attributes:
@@ -36,18 +37,9 @@ class BaseMessenger:
     - ``max_batch_size``: the most messages one ``send()`` call accepts (``None``: any).
     """
 
-    id: ClassVar[str] = ""
-    label: ClassVar[str] = ""
     channel: ClassVar[str] = "console"
     broadcast: ClassVar[bool] = False
     max_batch_size: ClassVar[int | None] = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "id" not in cls.__dict__:
-            cls.id = cls.__name__
-        if "label" not in cls.__dict__:
-            cls.label = cls.id
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         #: The Backend's options (JSON); never secrets, which come from settings.

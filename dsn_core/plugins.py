@@ -70,7 +70,7 @@ class PluginInfo:
 
 
 @dataclass(frozen=True)
-class _Contribution:
+class _ContributionHook:
     hook: str
     kind: str
     register: Callable[[str], Callable[..., None]]  # source -> register callable
@@ -201,24 +201,24 @@ class DsnPluginManager:
 
     # -- contributions -----------------------------------------------------------------
 
-    def _contributions(self) -> list[_Contribution]:
+    def _contributions(self) -> list[_ContributionHook]:
         return [
-            _Contribution(
+            _ContributionHook(
                 "dsn_register_signals", "signals", _signal_register, signal_registry.remove_sources
             ),
-            _Contribution(
+            _ContributionHook(
                 "dsn_register_messengers",
                 "messengers",
                 lambda source: lambda cls: registry.messengers.register(cls, source=source),
                 registry.messengers.remove_sources,
             ),
-            _Contribution(
+            _ContributionHook(
                 "dsn_register_message_templates",
                 "message templates",
                 lambda source: lambda cls: registry.message_templates.register(cls, source=source),
                 registry.message_templates.remove_sources,
             ),
-            _Contribution(
+            _ContributionHook(
                 "dsn_register_recipient_resolvers",
                 "recipient resolvers",
                 lambda source: lambda cls: registry.resolvers.register(cls, source=source),
@@ -247,7 +247,7 @@ class DsnPluginManager:
                 self._collect_urls(impl, info)
 
     def _call_isolated(
-        self, impl: pluggy.HookImpl, info: PluginInfo, contribution: _Contribution
+        self, impl: pluggy.HookImpl, info: PluginInfo, contribution: _ContributionHook
     ) -> None:
         register = contribution.register(info.name)
         provided = info.provides.setdefault(contribution.kind, [])

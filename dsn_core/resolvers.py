@@ -5,24 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from .contributions import Contribution
 
-class BaseRecipientResolver:
+
+class BaseRecipientResolver(Contribution):
     """Computes recipients from an event, e.g. "the audiences of the movie in the signal".
 
     ``required_signal_args`` names the signal arguments ``resolve`` reads; the admin
     refuses a subscription whose trigger's signal does not send them.
     """
 
-    id: ClassVar[str] = ""
-    label: ClassVar[str] = ""
     required_signal_args: ClassVar[Sequence[str]] = ()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "id" not in cls.__dict__:
-            cls.id = cls.__name__
-        if "label" not in cls.__dict__:
-            cls.label = cls.id
 
     def resolve(
         self, trigger_context: Mapping[str, Any], signal_kwargs: Mapping[str, Any]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from io import StringIO
 from pathlib import Path
@@ -154,26 +151,7 @@ def test_plugins_in_a_real_process_with_a_broken_entry_point(
     site = FakeSite(tmp_path, monkeypatch)
     site.plugin("broken", BROKEN_PLUGIN, version="0.1")
     site.plugin("good", GOOD_PLUGIN, version="1.2.3")
-    (tmp_path / "fake_settings.py").write_text(
-        "from tests.settings import *  # noqa: F403\n"
-        "DSN = {**DSN, 'LOAD_ENTRY_POINTS': True}  # noqa: F405\n"
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), *map(str, site.paths), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "fake_settings",
-        "DSN_TEST_DB": "sqlite",  # a throwaway file, also in the PostgreSQL run
-        "DSN_TEST_DB_NAME": str(tmp_path / "db.sqlite3"),
-    }
-
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "dsn", "plugins", "--json"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = site.run_django("dsn", "plugins", "--json")
 
     assert result.returncode == 0, result.stderr
     plugins = {p["name"]: p for p in json.loads(result.stdout)}

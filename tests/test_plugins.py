@@ -4,9 +4,7 @@ the hook documentation contract."""
 from __future__ import annotations
 
 import inspect
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,25 +152,7 @@ def test_plugin_that_fails_to_import_is_skipped_and_reported(
 def test_django_starts_with_a_broken_plugin_and_check_warns(site: FakeSite, tmp_path: Path) -> None:
     """End to end: a real ``manage.py check`` process, plugins found by entry point."""
     site.plugin("broken", BROKEN_PLUGIN, version="0.1")
-    (tmp_path / "fake_settings.py").write_text(
-        "from tests.settings import *  # noqa: F403\n"
-        "DSN = {**DSN, 'LOAD_ENTRY_POINTS': True}  # noqa: F405\n"
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), *map(str, site.paths), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "fake_settings",
-        "DSN_TEST_DB": "sqlite",  # a throwaway file, also in the PostgreSQL run
-        "DSN_TEST_DB_NAME": str(tmp_path / "db.sqlite3"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = site.run_django("check")
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "(dsn.W001) DSN plugin dsn-fake-broken" in output

@@ -4,12 +4,16 @@ entry-point metadata, and plugin modules named by ``DSN["PLUGINS"]``."""
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeSite:
@@ -57,6 +61,30 @@ class FakeSite:
         module ``fake_<name>_plugin``, whose code is ``source``."""
         module = f"fake_{name}_plugin"
         return self.add(f"dsn-fake-{name}", version, {name: module}, {module: source})
+
+    def run_django(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m django ARGS`` in a new process that finds these distributions
+        through their entry points, on a throwaway SQLite database."""
+        (self.root / "fake_settings.py").write_text(
+            "from tests.settings import *  # noqa: F403\n"
+            "DSN = {**DSN, 'LOAD_ENTRY_POINTS': True}  # noqa: F405\n"
+        )
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(self.root), *map(str, self.paths), str(ROOT)]),
+            "DJANGO_SETTINGS_MODULE": "fake_settings",
+            "DSN_TEST_DB": "sqlite",  # a throwaway file, also in the PostgreSQL run
+            "DSN_TEST_DB_NAME": str(self.root / "db.sqlite3"),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "django", *args],
+            env=env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def forget_modules(self) -> None:
         """Drop the fake modules from ``sys.modules``: the next test writes new ones."""
