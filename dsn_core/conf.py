@@ -23,6 +23,23 @@ DEFAULTS: Mapping[str, Any] = {
     "STRICT": False,
     # Where the console messenger writes: "stdout", "stderr" or a logger name.
     "CONSOLE_STREAM": "stdout",
+    # Delivery (the outbox). The TASKS backend alias and queue DSN's tasks go to.
+    "TASK_BACKEND": "default",
+    "QUEUE": "default",
+    # Attempts per delivery, counting the first; transient failures retry until then.
+    "MAX_ATTEMPTS": 5,
+    # Backoff before retry n: min(RETRY_MAX, RETRY_BASE * 2**(n-1)), with full jitter
+    # on the upper half; a provider's retry-after wins when longer.
+    "RETRY_BASE": 30.0,
+    "RETRY_MAX": 3600.0,
+    # Deliveries one messenger call gets at most (a messenger's max_batch_size may be lower).
+    "BATCH_SIZE": 500,
+    # A delivery "sending" for longer than this was lost with its worker: `dsn requeue`
+    # puts it back. Longer than any provider call, timeouts included.
+    "CLAIM_TIMEOUT": 600.0,
+    # A pending delivery due for longer than this has no task left to run it (a crash
+    # between commit and enqueue, or a backend that cannot defer): `dsn requeue` enqueues.
+    "REQUEUE_AFTER": 60.0,
 }
 
 _KNOWN = frozenset(DEFAULTS)

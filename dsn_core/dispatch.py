@@ -18,9 +18,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import models, router, transaction
 
 from .conf import get_setting
+from .events import SignalEvent
 from .heartbeat import heartbeat
 from .matching import ObjectRef, TriggerIndex, holder, model_labels
 
@@ -126,21 +127,30 @@ def on_signal(verb: str, sender: Any, kwargs: dict[str, Any]) -> None:
         trigger_ids = index.match(verb, action, ObjectRef.of(actor_object), kwargs.get("target"))
         if not trigger_ids:
             return
-        from .events import Event
-
-        event = Event.from_signal(verb, sender, action_object, kwargs, trigger_ids)
-        schedule(event, using=kwargs.get("using") or DEFAULT_DB_ALIAS)
+        event = SignalEvent.from_signal(verb, sender, action_object, kwargs, trigger_ids)
+        schedule(event)
     except Exception:
         if get_setting("STRICT"):
             raise
         logger.exception("DSN failed to handle signal %r from %r; nothing was sent.", verb, sender)
 
 
-def schedule(event: Any, *, using: str) -> None:
-    """Deliver after the surrounding transaction commits; a rollback sends nothing."""
-    from .delivery import deliver_event
+def schedule(event: SignalEvent) -> None:
+    """Write the outbox in the sender's transaction; enqueue its work after commit.
 
+    A savepoint keeps a failure here from breaking the sender's transaction (on
+    PostgreSQL an error inside a transaction aborts it), and leaves no partial rows.
+    A rolled-back transaction takes the rows with it, and on_commit never fires.
+    """
+    from .models import Delivery
+    from .outbox import after_commit, record
+
+    alias = router.db_for_write(Delivery)
+    with transaction.atomic(using=alias):
+        recorded = record(event)
+    if recorded.event_id is None:
+        return
     # robust: an error after commit must not reach the code that committed, unless the
     # site asked for strict mode.
     robust = not get_setting("STRICT")
-    transaction.on_commit(functools.partial(deliver_event, event), using=using, robust=robust)
+    transaction.on_commit(functools.partial(after_commit, recorded), using=alias, robust=robust)

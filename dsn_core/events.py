@@ -7,7 +7,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Event:
+class SignalEvent:
     verb: str
     sender: Any
     action_object: Any
@@ -24,7 +24,7 @@ class Event:
         action_object: Any,
         kwargs: dict[str, Any],
         trigger_ids: list[int],
-    ) -> Event:
+    ) -> SignalEvent:
         signal_kwargs = {k: v for k, v in kwargs.items() if k != "signal"}
         return cls(
             verb=verb,

@@ -10,7 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from . import registry
-from .events import Event
+from .events import SignalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _active(user: Any) -> bool:
     return bool(getattr(user, "is_active", True))
 
 
-def subscription_users(subscription: Any, event: Event) -> list[Any]:
+def subscription_users(subscription: Any, event: SignalEvent) -> list[Any]:
     """Active users of the subscription, groups expanded, resolver applied, each once."""
     user_model = get_user_model()
     # One query: the subscription's users and its groups' users, through the reverse
@@ -71,3 +71,37 @@ def prefetch_contact_points(users: list[Any], channel: str) -> None:
 
 def contact_points_attr(channel: str) -> str:
     return f"_dsn_contact_points_{channel}"
+
+
+def plan(event: SignalEvent) -> list[tuple[Any, list[Any]]]:
+    """Each enabled backend of the matched subscriptions with its recipients, deduplicated:
+    a user reached through several subscriptions or groups gets one message per backend."""
+    from .models import Backend, Subscription
+
+    subscriptions = (
+        Subscription.objects.filter(
+            trigger_id__in=event.trigger_ids, enabled=True, trigger__enabled=True
+        )
+        .prefetch_related(
+            Prefetch("backends", queryset=Backend.objects.filter(enabled=True).order_by("pk"))
+        )
+        .order_by("pk")
+    )
+    planned: dict[int, tuple[Any, dict[Any, Any]]] = {}
+    for subscription in subscriptions:
+        users = subscription_users(subscription, event)
+        for backend in subscription.backends.all():
+            _, recipients = planned.setdefault(backend.pk, (backend, {}))
+            for user in users:
+                recipients.setdefault(user.pk, user)
+    return [(backend, list(users.values())) for backend, users in planned.values()]
+
+
+def address_of(user: Any, channel: str) -> str | None:
+    from .plugins import plugin_manager
+
+    return plugin_manager.resolve_address(user, channel)
+
+
+def needs_contact_points(channel: str) -> bool:
+    return channel not in {"email", "console"}

@@ -394,4 +394,4 @@ def test_send_test_skipped_delivery_exits_non_zero(
             stderr=err,
         )
 
-    assert "Skipped alice: no address on this channel." in err.getvalue()
+    assert "Skipped alice: no pager address." in err.getvalue()

@@ -12,7 +12,7 @@ from django.utils.functional import SimpleLazyObject
 
 from dsn_core import registry
 from dsn_core.messengers import Add_Messenger
-from dsn_core.models import ContactPoint, Trigger
+from dsn_core.models import ContactPoint, Delivery, Trigger
 from tests.testapp import dsn_plugin
 from tests.testapp.models import Movie, TestModel1, TestModel2
 from tests.testapp.signals import custom_signal, notify_audiences
@@ -254,11 +254,17 @@ def test_recipient_without_an_address_is_skipped_not_sent(
     trigger = Trigger.save_by_model("post_save", action_object=TestModel1)
     subscribe(trigger, users=[linked, unverified, invalid, unlinked], messenger="sms_like")
 
-    with caplog.at_level(logging.INFO, logger="dsn_core.delivery"), commit():
+    with caplog.at_level(logging.INFO, logger="dsn_core.outbox"), commit():
         TestModel1.objects.create(name="x")
 
     assert [(m.recipient.user, m.recipient.address) for m in dsn_outbox] == [(linked, "+15550001")]
-    assert caplog.text.count("no address on this channel") == 3
+    skipped = Delivery.objects.filter(status="skipped").order_by("user__username")
+    assert [(d.user, d.last_error) for d in skipped] == [
+        (invalid, "no sms address"),
+        (unlinked, "no sms address"),
+        (unverified, "no sms address"),
+    ]
+    assert caplog.text.count("no sms address") == 3
 
 
 def test_post_delete_renders_the_deleted_object(user_factory, subscribe, dsn_outbox, commit):
@@ -302,7 +308,7 @@ def test_resolver_error_is_logged_not_raised_outside_strict_mode(
         notify_audiences.send(sender=Movie, movie=None)  # resolver fails on None.audiences
 
     assert dsn_outbox == []
-    assert "DSN failed to deliver notify_audiences" in caplog.text
+    assert "DSN failed to handle signal 'notify_audiences'" in caplog.text
 
 
 def test_strict_mode_raises_delivery_errors(user_factory, subscribe, commit):
@@ -323,11 +329,11 @@ def test_scripted_failures_are_reported_per_recipient(
         options={"fail_for": ["refused"]},
     )
 
-    with caplog.at_level(logging.INFO, logger="dsn_core.delivery"), commit():
+    with caplog.at_level(logging.INFO, logger="dsn_core.sending"), commit():
         TestModel1.objects.create(name="x")
 
     assert [m.recipient.user for m in dsn_outbox] == [ok]
-    assert "permanent failure for refused" in caplog.text
+    assert "failed: scripted permanent failure" in caplog.text
 
 
 def test_unmatched_save_makes_no_extra_query(

@@ -57,8 +57,8 @@ def test_every_final_outcome_reaches_dsn_delivery_finished(
     with django_capture_on_commit_callbacks(execute=True):
         TestModel1.objects.create(name="x")
 
-    outcomes = {r.recipient.user.username: r.outcome.status for r in recorder.finished}
-    assert outcomes == {"ann": "sent", "bob": "permanent"}
+    outcomes = {d.user.username: (d.status, d.attempts) for d in recorder.finished}
+    assert outcomes == {"ann": ("sent", 1), "bob": ("failed", 1)}
 
 
 def test_a_plugin_answers_addresses_before_core(

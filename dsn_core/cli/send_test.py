@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from dsn_core import registry
-from dsn_core.delivery import DeliveryReport, send_to
-from dsn_core.events import Event
+from dsn_core.events import SignalEvent
 from dsn_core.messages import Sent, TransientFailure
+from dsn_core.sending import DirectReport, send_direct
 
 from . import Options, argument, subcommand
 
@@ -45,7 +45,7 @@ def send_test(command: BaseCommand, options: Options) -> None:
         command.stdout.write(
             command.style.WARNING(f"Backend {_describe(backend)} is disabled; sending anyway.")
         )
-    event = Event(
+    event = SignalEvent(
         verb=TEST_VERB,
         sender=None,
         action_object=None,
@@ -54,7 +54,7 @@ def send_test(command: BaseCommand, options: Options) -> None:
         signal_kwargs={},
         trigger_ids=(),
     )
-    reports = send_to(backend, [user], event)
+    reports = send_direct(backend, [user], event)
     if not reports:
         raise CommandError(f"Backend {_describe(backend)} sent nothing; see the log.")
     failures = 0
@@ -99,7 +99,7 @@ def _user(value: str) -> Any:
     return user
 
 
-def _outcome(report: DeliveryReport) -> str:
+def _outcome(report: DirectReport) -> str:
     recipient = report.recipient
     outcome = report.outcome
     if outcome is None:

@@ -97,7 +97,7 @@ class Trigger(models.Model):
         return f"{content_type.app_label}.{content_type.model}" if content_type else "?"
 
     def clean(self) -> None:
-        from .validation import validate_trigger
+        from dsn_core.validation import validate_trigger
 
         validate_trigger(self)
 
@@ -142,7 +142,7 @@ class Trigger(models.Model):
     @staticmethod
     def registered_verb_signal(name: str, signal: Signal, args: tuple[str, ...] = ()) -> None:
         """Register a custom signal as a verb (the seed's API; call it in ``ready()``)."""
-        from .signals import registry
+        from dsn_core.signals import registry
 
         registry.register(name, signal, args, source="project")
 
@@ -169,7 +169,7 @@ class Backend(models.Model):
         return self.name or f"{self.messenger} / {self.message_template}"
 
     def clean(self) -> None:
-        from .validation import validate_backend
+        from dsn_core.validation import validate_backend
 
         validate_backend(self)
 

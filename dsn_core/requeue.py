@@ -1,0 +1,94 @@
+"""Recovery of deliveries a crash left behind; safe to run from cron at any time.
+
+Django's task backends neither retry nor notice a worker that died: its task stays
+"running" forever. The outbox knows better. ``requeue()`` releases deliveries claimed
+("sending") for longer than ``DSN["CLAIM_TIMEOUT"]``, fails those out of attempts and
+those whose backend was deleted, and enqueues a task for every event+backend with a
+delivery due but no task (a crash between commit and enqueue, a broker outage, or a
+task backend that cannot defer retries). Claims make duplicates harmless: running it
+twice, or while workers run, never sends a delivery twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .conf import get_setting
+from .models import Delivery, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+LOST = "its worker was lost while sending; the provider may have received it"
+
+
+@dataclass(frozen=True)
+class RequeueReport:
+    released: int  # claims given up by a lost worker, pending again
+    failed: int  # lost with no attempt left, or their backend deleted
+    enqueued: int  # tasks enqueued, one per event+backend
+
+
+def requeue() -> RequeueReport:
+    from .plugins import plugin_manager
+    from .tasks import can_defer, enqueue
+
+    now = timezone.now()
+    max_attempts = int(get_setting("MAX_ATTEMPTS"))
+    lost = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING,
+        claimed_at__lt=now - timedelta(seconds=float(get_setting("CLAIM_TIMEOUT"))),
+    )
+    hopeless = list(
+        Delivery.objects.filter(
+            Q(pk__in=lost.filter(attempts__gte=max_attempts).values("pk"))
+            | Q(status=DeliveryStatus.PENDING, backend__isnull=True)
+        )
+    )
+    for delivery in hopeless:
+        delivery.last_error = (
+            "its backend was deleted"
+            if delivery.backend_id is None
+            else f"gave up after {delivery.attempts} attempts: {LOST}"
+        )
+        delivery.status, delivery.finished = DeliveryStatus.FAILED, now
+        delivery.claim, delivery.claimed_at = None, None
+    Delivery.objects.filter(pk__in=[d.pk for d in hopeless]).bulk_update(
+        hopeless, ["status", "finished", "claim", "claimed_at", "last_error"]
+    )
+    for delivery in hopeless:
+        plugin_manager.delivery_finished(delivery)
+
+    released = lost.filter(attempts__lt=max_attempts)
+    released_groups = set(released.values_list("event_id", "backend_id"))
+    released_count = released.update(
+        status=DeliveryStatus.PENDING,
+        claim=None,
+        claimed_at=None,
+        next_attempt_at=now,
+        last_error=f"{LOST}; sending again",
+    )
+
+    # Where the task backend defers retries, a due delivery normally has its task on the
+    # way: wait REQUEUE_AFTER before deciding it has none.
+    grace = float(get_setting("REQUEUE_AFTER")) if can_defer() else 0.0
+    due = Delivery.objects.filter(
+        status=DeliveryStatus.PENDING,
+        backend__isnull=False,
+        next_attempt_at__lte=now - timedelta(seconds=grace),
+    )
+    groups = released_groups | set(due.values_list("event_id", "backend_id").distinct())
+    enqueued = 0
+    for event_id, backend_id in sorted(groups, key=lambda group: (group[0], group[1] or 0)):
+        if backend_id is None:
+            continue
+        try:
+            enqueue(event_id, backend_id)
+            enqueued += 1
+        except Exception:
+            logger.exception("DSN could not enqueue event %s, backend %s.", event_id, backend_id)
+    return RequeueReport(released_count, len(hopeless), enqueued)

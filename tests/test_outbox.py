@@ -1,0 +1,320 @@
+"""The outbox: rows in the sender's transaction, claims, retries, recovery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dsn_core import hookimpl, tasks
+from dsn_core.messages import Sent
+from dsn_core.models import Backend, Delivery, Event, Trigger
+from dsn_core.requeue import requeue
+from dsn_core.sending import claim, record_outcomes, send_pending
+from tests.testapp.models import TestModel1
+
+pytestmark = pytest.mark.django_db
+
+DUMMY_TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.dummy.DummyBackend"
+            if __import__("importlib").util.find_spec("django.tasks")
+            else "django_tasks.backends.dummy.DummyBackend"
+        )
+    }
+}
+
+
+@pytest.fixture
+def watched(subscribe: Any, user_factory: Any) -> Any:
+    """A post_save trigger on TestModel1 with one subscriber, delivering to the outbox."""
+
+    def make(users: int = 1, **options: Any) -> Any:
+        people = [user_factory(f"u{n}") for n in range(users)]
+        return subscribe(
+            Trigger.save_by_model("post_save", action_object=TestModel1),
+            users=people,
+            options=options,
+        )
+
+    return make
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks: Any) -> Any:
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_rows_are_written_in_the_senders_transaction(watched, dsn_outbox, commit):
+    watched(users=2)
+
+    with commit():
+        TestModel1.objects.create(name="kept")
+        assert Delivery.objects.filter(status="pending").count() == 2  # before commit
+        assert dsn_outbox == []
+
+    event = Event.objects.get()
+    assert (event.verb, event.action_object_repr) == ("post_save", "kept")
+    assert sorted(d.status for d in event.deliveries.all()) == ["sent", "sent"]
+    assert len(dsn_outbox) == 2
+
+
+def test_a_rollback_leaves_no_rows_and_sends_nothing(watched, dsn_outbox, commit):
+    watched(users=2)
+
+    def doomed() -> None:
+        with transaction.atomic():
+            TestModel1.objects.create(name="doomed")
+            raise RuntimeError
+
+    with commit(), pytest.raises(RuntimeError):
+        doomed()
+
+    assert (Event.objects.count(), Delivery.objects.count(), dsn_outbox) == (0, 0, [])
+
+
+@pytest.mark.parametrize("recipients", [1, 40])
+def test_enqueue_queries_do_not_grow_with_recipients(
+    recipients, watched, django_capture_on_commit_callbacks
+):
+    watched(users=recipients)
+    TestModel1.objects.create(name="warm")  # loads the index and content types
+
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(transaction.get_connection()) as queries,
+    ):
+        TestModel1.objects.create(name="x")
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # INSERT (the save), SAVEPOINT, subscriptions, backends, users, INSERT event,
+    # INSERT deliveries (one bulk statement), RELEASE SAVEPOINT.
+    assert len(statements) == 8, statements
+    assert Event.objects.first().deliveries.count() == recipients  # type: ignore[union-attr]
+
+
+def test_post_delete_renders_from_the_snapshot_after_the_row_is_gone(
+    subscribe, user_factory, dsn_outbox, django_capture_on_commit_callbacks
+):
+    obj = TestModel1.objects.create(name="ephemeral", extra_field="kept in the snapshot")
+    subscribe(
+        Trigger.save_by_model("post_delete", action_object=TestModel1), users=[user_factory("u")]
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        obj.delete()
+    assert not TestModel1.objects.filter(name="ephemeral").exists()
+    snapshot = Event.objects.get().context["signal"]["instance"]
+    assert snapshot["values"]["extra_field"] == "kept in the snapshot"
+
+    for callback in callbacks:
+        callback()
+
+    assert [m.message.text for m in dsn_outbox] == ["Hello u: post_delete on ephemeral."]
+
+
+def test_transient_failure_retries_with_backoff_then_gives_up(watched, commit, settings):
+    settings.DSN = {**settings.DSN, "MAX_ATTEMPTS": 3, "RETRY_BASE": 10, "RETRY_MAX": 40}
+    watched(fail="transient", retry_after=5)
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "scripted transient failure"
+    wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+    assert 4 < wait <= 10  # jittered backoff in [5, 10], at least the retry-after
+
+    for attempt in (2, 3):
+        Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        requeue()  # the immediate backend cannot defer: requeue runs due retries
+        delivery.refresh_from_db()
+        assert delivery.attempts == attempt
+
+    assert delivery.status == "failed"
+    assert delivery.last_error == "gave up after 3 attempts: scripted transient failure"
+
+
+def test_provider_retry_after_is_honoured(watched, commit, settings):
+    settings.DSN = {**settings.DSN, "RETRY_BASE": 1, "RETRY_MAX": 2}
+    watched(fail="transient", retry_after=600)
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    wait = (Delivery.objects.get().next_attempt_at - timezone.now()).total_seconds()
+    assert 595 < wait <= 600
+
+
+def test_a_deferring_task_backend_gets_the_retry_scheduled(watched, settings):
+    settings.TASKS = DUMMY_TASKS
+    watched(fail="transient", retry_after=300)
+    TestModel1.objects.create(name="x")  # on_commit never runs in this test transaction
+    delivery = Delivery.objects.get()
+
+    assert delivery.backend_id is not None
+    send_pending(delivery.event_id, delivery.backend_id)
+
+    results: Any = getattr(tasks.task_backends["default"], "results")  # noqa: B009 (DummyBackend)
+    delivery.refresh_from_db()
+    assert [r.args for r in results] == [[delivery.event_id, delivery.backend_id]]
+    assert results[0].task.run_after == delivery.next_attempt_at
+
+
+def test_permanent_failure_stops_at_once(watched, commit):
+    watched(fail="permanent")
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "failed",
+        1,
+        "scripted permanent failure",
+    )
+    assert delivery.finished is not None
+
+
+def test_a_raising_messenger_is_a_transient_failure_with_its_error(watched, commit, settings):
+    settings.DSN = {**settings.DSN, "STRICT": False}
+    watched(**{"raise": "connection reset"})
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.last_error) == ("pending", "RuntimeError: connection reset")
+
+
+def test_two_claims_never_share_a_delivery(watched):
+    watched(users=5)
+    TestModel1.objects.create(name="x")
+    event_id, backend_id = Delivery.objects.values_list("event_id", "backend_id")[0]
+
+    first = claim(event_id, backend_id, 3)
+    second = claim(event_id, backend_id, 10)
+    third = claim(event_id, backend_id, 10)
+
+    assert len(first) == 3
+    assert len(second) == 2
+    assert third == []
+    assert not {d.pk for d in first} & {d.pk for d in second}
+    assert all(d.attempts == 1 and d.status == "sending" for d in [*first, *second])
+
+
+def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(watched, dsn_outbox, settings):
+    settings.DSN = {**settings.DSN, "CLAIM_TIMEOUT": 0}
+    watched(users=1)
+    TestModel1.objects.create(name="x")
+    event_id, backend_id = Delivery.objects.values_list("event_id", "backend_id").get()
+    stalled = claim(event_id, backend_id, 10)  # a worker that stalls mid-send
+
+    report = requeue()  # the claim timed out: released, and sent again at once
+    record_outcomes(stalled, [Sent("stalled-id")])  # too late: the claim is not its own
+
+    delivery = Delivery.objects.get()
+    assert report.released == 1
+    assert len(dsn_outbox) == 1
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert delivery.provider_message_id.startswith("outbox-")
+
+
+def test_requeue_fails_a_lost_delivery_with_no_attempt_left(watched, settings):
+    settings.DSN = {**settings.DSN, "CLAIM_TIMEOUT": 0, "MAX_ATTEMPTS": 1}
+    watched(users=1)
+    TestModel1.objects.create(name="x")
+    event_id, backend_id = Delivery.objects.values_list("event_id", "backend_id").get()
+    claim(event_id, backend_id, 1)  # lost with its only attempt
+
+    report = requeue()
+
+    assert (report.released, report.failed, report.enqueued) == (0, 1, 0)
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.last_error.startswith("gave up after 1 attempts: its worker was lost")
+
+
+def test_requeue_fails_deliveries_whose_backend_was_deleted(watched):
+    watched(users=2)
+    TestModel1.objects.create(name="x")
+    Backend.objects.all().delete()
+
+    report = requeue()
+
+    assert (report.released, report.failed, report.enqueued) == (0, 2, 0)
+    assert set(Delivery.objects.values_list("status", "last_error")) == {
+        ("failed", "its backend was deleted")
+    }
+
+
+def test_requeue_sends_what_a_crash_before_enqueue_left_pending(watched, dsn_outbox):
+    watched(users=3)
+    TestModel1.objects.create(name="x")  # committed rows, but on_commit never ran
+    assert Delivery.objects.filter(status="pending").count() == 3
+
+    out = StringIO()
+    call_command("dsn", "requeue", stdout=out)
+    call_command("dsn", "requeue", stdout=out)  # idempotent: nothing left to do
+
+    assert len(dsn_outbox) == 3
+    assert out.getvalue().splitlines() == [
+        "released 0 lost deliveries, failed 0, enqueued 1 tasks",
+        "released 0 lost deliveries, failed 0, enqueued 0 tasks",
+    ]
+
+
+def test_messenger_missing_when_the_signal_fires_is_skipped_with_the_reason(
+    subscribe, user_factory, dsn_plugin, commit
+):
+    finished: list[Any] = []
+
+    class Observer:
+        @hookimpl
+        def dsn_delivery_finished(self, delivery: Any) -> None:
+            finished.append(delivery)
+
+    dsn_plugin(Observer(), name="observer")
+    subscribe(
+        Trigger.save_by_model("post_save", action_object=TestModel1),
+        users=[user_factory("u")],
+        messenger="uninstalled_sms",
+    )
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.last_error) == (
+        "skipped",
+        "messenger 'uninstalled_sms' is not installed",
+    )
+    assert finished == [delivery]
+
+
+def test_stats_counts_by_messenger_and_status(watched, commit):
+    watched(users=2, fail_for=["u1"])
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    out = StringIO()
+    call_command("dsn", "stats", "--since", "1h", "--json", stdout=out)
+
+    import json
+
+    counts = json.loads(out.getvalue())["messengers"]
+    assert counts == {
+        "dsn_test_outbox": {"pending": 0, "sending": 0, "sent": 1, "failed": 1, "skipped": 0}
+    }
+    text = StringIO()
+    call_command("dsn", "stats", stdout=text)
+    assert "dsn_test_outbox" in text.getvalue()
+    assert text.getvalue().splitlines()[-1].split() == ["all", "0", "0", "1", "1", "0", "2"]
