@@ -7,6 +7,8 @@
 | dsn.W002 | an unknown top-level key in ``settings.DSN`` (a typo?) |
 | dsn.E006 | a message template does not compile |
 | dsn.W003 | a Backend names a messenger or template that is not installed |
+| dsn.E002 | ``DSN["TASK_BACKEND"]`` names no backend in ``TASKS``, or ``DSN["QUEUE"]`` is not
+  one of its queues |
 """
 
 from __future__ import annotations
@@ -129,3 +131,36 @@ def check_backends(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> li
                     )
                 )
     return messages
+
+
+@register()
+def check_task_backend(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    from .tasks import task_backends
+
+    try:
+        alias, queue = get_setting("TASK_BACKEND"), get_setting("QUEUE")
+    except ConfigurationError:
+        return []  # reported by check_settings
+    try:
+        backend = task_backends[alias]
+    except Exception as exc:  # InvalidTaskBackend(Error) in both stacks, or an import error
+        return [
+            Error(
+                f"DSN['TASK_BACKEND'] is {alias!r}, which is not a usable TASKS backend: {exc}",
+                hint="Name an alias of settings.TASKS, e.g. 'default'; DSN delivers through it.",
+                id="dsn.E002",
+            )
+        ]
+    queues = getattr(backend, "queues", None)
+    if queues and queue not in queues:
+        return [
+            Error(
+                f"DSN['QUEUE'] is {queue!r}, but TASKS[{alias!r}] only accepts the queues "
+                f"{sorted(queues)}.",
+                hint=f"Add {queue!r} to TASKS[{alias!r}]['QUEUES'] or set DSN['QUEUE'].",
+                id="dsn.E002",
+            )
+        ]
+    return []

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.checks import run_checks
 
-from dsn_core import hookimpl
+from dsn_core import hookimpl, tasks
 from dsn_core.message_templates import BaseMessageTemplate
 from dsn_core.models import Backend
 
@@ -36,6 +36,30 @@ def test_wrong_settings_are_reported(db, settings, dsn, expected):
     messages = [m for m in run_checks() if m.id == expected]
     assert messages, run_checks()
     assert messages[0].hint
+
+
+@pytest.mark.parametrize(
+    ("dsn", "expected"),
+    [
+        ({"TASK_BACKEND": "missing"}, "'missing', which is not a usable TASKS backend"),
+        ({"QUEUE": "notifications"}, "DSN['QUEUE'] is 'notifications'"),
+    ],
+)
+def test_task_backend_misconfiguration_is_reported(db, settings, dsn, expected):
+    settings.TASKS = {
+        "default": {
+            "BACKEND": type(tasks.task_backends["default"]).__module__
+            + "."
+            + type(tasks.task_backends["default"]).__qualname__,
+            "QUEUES": ["default"],
+        }
+    }
+    settings.DSN = {**settings.DSN, **dsn}
+
+    errors = [m for m in run_checks() if m.id == "dsn.E002"]
+
+    assert len(errors) == 1
+    assert expected in errors[0].msg
 
 
 def test_a_plugin_section_is_not_an_unknown_setting(db, settings):
