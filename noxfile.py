@@ -123,8 +123,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The example project: migrates, prints a login, serves on 127.0.0.1. Ctrl-C stops it."""
-    session.install("-e", ".")
+    """The example project: migrates, prints a login, serves on 127.0.0.1. Ctrl-C stops it.
+
+    DSN_DEMO_QUEUE=db delivers through django-tasks-db's database queue and a worker.
+    """
+    session.install("-e", ".", "django-tasks-db[compat]")
     try:
         session.run(
             "python",

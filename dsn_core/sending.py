@@ -238,12 +238,8 @@ def _report(finished: list[Delivery]) -> None:
 
     for delivery in finished:
         log = logger.info if delivery.status == DeliveryStatus.SENT else logger.warning
-        log(
-            "DSN delivery %s %s: %s",
-            delivery.pk,
-            delivery.status,
-            delivery.provider_message_id or delivery.last_error or "",
-        )
+        detail = delivery.provider_message_id or delivery.last_error or "no provider id"
+        log("DSN delivery %s %s: %s", delivery.pk, delivery.status, detail)
         plugin_manager.delivery_finished(delivery)
 
 

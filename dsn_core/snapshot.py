@@ -3,10 +3,11 @@
 A worker may render a message minutes after the signal, in another process, after a
 ``post_delete`` removed the row. So the trigger context and signal arguments are turned
 into JSON at once: a model instance becomes its field values, ``pk``, its string, its
-``get_FOO_display()`` values and ``get_absolute_url()``; a related object already loaded
-becomes a nested snapshot, one level deep, else only its ``<field>_id`` is kept. Anything
-else becomes its string. Templates read snapshots as they read the objects:
-``{{ order }}``, ``{{ order.pk }}``, ``{{ order.item }}``, ``{{ order.get_status_display }}``.
+``get_FOO_display()`` values and ``get_absolute_url()``; a related object (foreign key,
+one-to-one) becomes a nested snapshot, one level deep. Anything else becomes its string.
+Templates read snapshots as they read the objects: ``{{ order }}``, ``{{ order.pk }}``,
+``{{ order.item }}``, ``{{ order.customer.email }}``, ``{{ order.get_status_display }}``.
+Other methods are not called later: pass what a template needs as a signal argument.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from .events import ClassForTemplates
@@ -73,8 +75,8 @@ def _dump_instance(obj: models.Model, depth: int) -> dict[str, Any]:
     for field in obj._meta.concrete_fields:
         if field.is_relation:
             values[field.attname] = dump(field.value_from_object(obj))
-            if depth == 0 and field.is_cached(obj):  # type: ignore[attr-defined]
-                related = getattr(obj, field.name)
+            if depth == 0:
+                related = _related(obj, field.name)
                 values[field.name] = None if related is None else _dump_instance(related, 1)
             continue
         values[field.name] = dump(field.value_from_object(obj))
@@ -86,6 +88,16 @@ def _dump_instance(obj: models.Model, depth: int) -> dict[str, Any]:
             values["get_absolute_url"] = str(obj.get_absolute_url())
     values.setdefault("id", values["pk"])
     return {MARK: "model", "label": obj._meta.label_lower, "str": str(obj), "values": values}
+
+
+def _related(obj: models.Model, name: str) -> models.Model | None:
+    """The related object, loaded if needed (one query per relation and event, never per
+    recipient): templates commonly print ``{{ order.customer }}``."""
+    try:
+        related = getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
+    return related if isinstance(related, models.Model) else None
 
 
 def load(data: Any) -> Any:

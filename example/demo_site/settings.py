@@ -7,6 +7,9 @@ a real site is read from the environment, with a development default:
 - ``DSN_DEMO_DB``: the SQLite file (default ``example/db.sqlite3``; tests use a temp file).
 - ``DSN_DEMO_DEBUG``: ``0`` turns DEBUG off (then serve with ``runserver --insecure``).
 - ``DSN_DEMO_ALLOWED_HOSTS``: comma-separated, for serving beyond 127.0.0.1.
+- ``DSN_DEMO_QUEUE``: ``db`` delivers through the database queue of django-tasks-db
+  (``rundemo`` then starts a ``db_worker`` beside the server) instead of Django's
+  ImmediateBackend, which sends right after each commit in the process that saved.
 """
 
 from __future__ import annotations
@@ -75,6 +78,14 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 STATIC_URL = "static/"
+
+# --- Delivery --------------------------------------------------------------------------
+# With no TASKS setting, Django's ImmediateBackend runs DSN's delivery task right after
+# each commit, in the process that saved: nothing else to start. The production default
+# is a database queue worked by `manage.py db_worker`:
+if os.environ.get("DSN_DEMO_QUEUE") == "db":
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- DSN -----------------------------------------------------------------------------
 # Every key is optional; the values below are the defaults except PLUGINS.

@@ -42,3 +42,20 @@ class TestModel1Proxy(TestModel1):
 
     class Meta:
         proxy = True
+
+
+class Order(models.Model):
+    """Relations, choices and a URL, for snapshots."""
+
+    STATUSES = [("new", "New"), ("shipped", "Shipped")]
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=STATUSES, default="new")
+    total = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    placed = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return f"/orders/{self.pk}/"
