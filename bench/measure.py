@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dsn_core.dispatch import connect, disconnect
+from dsn_core.receivers import connect, disconnect
 from dsn_core.signals import registry as signal_registry
 
 Save = Callable[[], None]
@@ -35,6 +36,19 @@ def dsn_disconnected() -> Iterator[None]:
     finally:
         for spec in specs:
             connect(spec)
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size, in bytes.
+
+    VmHWM belongs to the process's current memory map, which starts afresh at exec;
+    ru_maxrss does not (a child started with vfork/exec reports its parent's peak).
+    """
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 def seconds_per_save(save: Save, count: int, context: RoundContext = nullcontext) -> float:

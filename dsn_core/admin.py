@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -199,6 +200,8 @@ class BackendAdmin(ConfigurationAdmin):
 
     def plugins_view(self, request: HttpRequest) -> HttpResponse:
         """What was discovered, what each plugin provides, and why a plugin was skipped."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": _("DSN plugins"),
@@ -272,3 +275,6 @@ class ContactPointAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description=_("valid"), boolean=True, ordering="invalid_reason")
     def is_valid(self, obj: ContactPoint) -> bool:
         return not obj.invalid_reason
+
+
+from . import admin_outbox  # noqa: E402, F401 (registers Event and Delivery)

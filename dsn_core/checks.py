@@ -22,7 +22,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 
 from . import registry
-from .conf import DEFAULTS, get_setting, unknown_settings, user_settings
+from .conf import DEFAULTS, NUMBERS, get_setting, unknown_settings, user_settings
 from .exceptions import ConfigurationError
 
 _LISTS = ("PLUGINS", "BLOCKED_PLUGINS")
@@ -45,15 +45,16 @@ def check_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> li
                     id="dsn.E001",
                 )
             )
-    interval = get_setting("REFRESH_INTERVAL")
-    if not isinstance(interval, Real) or isinstance(interval, bool) or interval < 0:
-        messages.append(
-            Error(
-                f"DSN['REFRESH_INTERVAL'] must be a number of seconds >= 0, not {interval!r}.",
-                hint=f"The default is {DEFAULTS['REFRESH_INTERVAL']}.",
-                id="dsn.E001",
+    for name, least in NUMBERS.items():
+        value = get_setting(name)
+        if not isinstance(value, Real) or isinstance(value, bool) or value < least:
+            messages.append(
+                Error(
+                    f"DSN[{name!r}] must be a number >= {least:g}, not {value!r}.",
+                    hint=f"The default is {DEFAULTS[name]}.",
+                    id="dsn.E001",
+                )
             )
-        )
     for key in unknown_settings():
         messages.append(
             Warning(

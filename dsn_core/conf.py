@@ -59,6 +59,49 @@ def get_setting(name: str) -> Any:
     return user_settings().get(name, DEFAULTS[name])
 
 
+def get_names_setting(name: str) -> list[str]:
+    """A list-of-strings setting, or ``[]`` when it has another shape (dsn.E001 says so):
+    a wrong setting must not stop Django from starting."""
+    try:
+        value = get_setting(name)
+    except ConfigurationError:
+        return []
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
+    return []
+
+
+def get_number_setting(name: str) -> float:
+    """A number of seconds, or its default when the setting is not one (dsn.E001 says so)."""
+    try:
+        value = get_setting(name)
+        if isinstance(value, bool):
+            raise TypeError(name)
+        number = float(value)
+    except (ConfigurationError, TypeError, ValueError):
+        return float(DEFAULTS[name])
+    return number if number >= NUMBERS.get(name, 0) else float(DEFAULTS[name])
+
+
+def strict() -> bool:
+    try:
+        return bool(get_setting("STRICT"))
+    except ConfigurationError:
+        return False
+
+
+#: Settings that are numbers (seconds or counts), with the smallest value that makes sense.
+NUMBERS: Mapping[str, float] = {
+    "REFRESH_INTERVAL": 0,
+    "MAX_ATTEMPTS": 1,
+    "RETRY_BASE": 0,
+    "RETRY_MAX": 0,
+    "BATCH_SIZE": 1,
+    "CLAIM_TIMEOUT": 0,
+    "REQUEUE_AFTER": 0,
+}
+
+
 def get_plugin_setting(plugin_key: str, name: str, default: Any = None) -> Any:
     """Return ``settings.DSN[plugin_key][name]``: per-plugin settings live under one key.
 

@@ -141,6 +141,25 @@ class BackendForm(forms.ModelForm):  # type: ignore[type-arg]
             assert isinstance(field, forms.ChoiceField)
             field.choices = with_current(choices, self.initial.get(name), BLANK)
 
+    def clean(self) -> dict[str, Any]:
+        """A backend already used by subscriptions must keep working for their triggers:
+        switching its template to one that needs another signal argument is refused."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        template = cleaned.get("message_template")
+        if self.instance.pk is None or not template:
+            return cleaned
+        probe = Backend(
+            name=self.instance.name,
+            messenger=cleaned.get("messenger", ""),
+            message_template=template,
+        )
+        for subscription in self.instance.subscriptions.select_related("trigger"):
+            try:
+                validate_subscription(subscription.trigger.verb, [probe], "")
+            except ValidationError as exc:
+                self.add_error("message_template", [f"{subscription}: {m}" for m in exc.messages])
+        return cleaned
+
 
 class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
     """Used alone and inline on the trigger; the trigger's verb decides what is valid.

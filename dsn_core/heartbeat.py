@@ -88,5 +88,15 @@ def _after_refresh(index: TriggerIndex, delay: float) -> None:
 
 
 holder.listeners.append(_after_refresh)
-# A forked child (a pre-fork web server's worker) has no timer thread: check at once.
-os.register_at_fork(after_in_child=heartbeat.arm)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a pre-fork server's worker) has no timer thread, and may have been
+    forked while another thread held a lock: start clean and check at once."""
+    heartbeat._lock = threading.RLock()
+    heartbeat._timer = None
+    holder.reset_after_fork()
+    heartbeat.arm()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

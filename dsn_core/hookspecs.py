@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from django.urls import URLPattern, URLResolver
 
     from .message_templates import BaseMessageTemplate
+    from .models import Delivery
     from .messengers import BaseMessenger
     from .resolvers import BaseRecipientResolver
 
@@ -88,9 +89,10 @@ def dsn_resolve_address(user: AbstractBaseUser, channel: str) -> str | None:
 
 
 @_hookspec
-def dsn_delivery_finished(delivery: Any) -> None:
+def dsn_delivery_finished(delivery: Delivery) -> None:
     """Observe a delivery's final outcome (sent, failed or skipped): metrics, audit.
 
-    Called after the outcome is recorded; an exception here is logged, never
-    propagated to the delivery machinery.
+    ``delivery`` is the :class:`~dsn_core.models.Delivery` row, saved: ``status``,
+    ``attempts``, ``last_error``, ``provider_message_id``, its ``event``. An exception
+    here is logged, never propagated to the delivery machinery.
     """

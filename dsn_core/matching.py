@@ -81,7 +81,7 @@ def _object_matches(label: str | None, object_id: str, ref: ObjectRef | None) ->
 class TriggerIndex:
     """Entries grouped by (verb, action label); ``None`` label holds "any object" entries."""
 
-    def __init__(self, entries: Iterable[TriggerEntry] = (), version: int | None = None) -> None:
+    def __init__(self, entries: Iterable[TriggerEntry] = (), version: object = None) -> None:
         self.version = version
         grouped: dict[tuple[str, str | None], list[TriggerEntry]] = {}
         for entry in entries:
@@ -139,15 +139,20 @@ class IndexHolder:
         self._notify(0.0)
 
     def refresh(self) -> TriggerIndex:
-        from .conf import get_setting
+        from .conf import get_number_setting
 
         if self._building or not self._lock.acquire(blocking=False):
             return self.index  # another thread (or our own queries) is refreshing
         try:
             self._building = True
-            interval = float(get_setting("REFRESH_INTERVAL"))
-            self.index = self._load(self.index)
-            if self.index.version is None:  # not loaded (database not ready): retry soon
+            interval = get_number_setting("REFRESH_INTERVAL")
+            try:
+                self.index = self._load(self.index)
+            except DatabaseError as exc:
+                # Keep serving the index we have (a locked or lost database is no reason
+                # to stop notifying); before the first load, that is the empty one.
+                logger.warning("DSN could not check the configuration version: %s", exc)
+            if self.index.version is None:  # never loaded (database not ready): retry soon
                 interval = min(interval, 1.0)
             self.next_check = time.monotonic() + interval
         finally:
@@ -155,6 +160,11 @@ class IndexHolder:
             self._lock.release()
         self._notify(interval)
         return self.index
+
+    def reset_after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._building = False
+        self.next_check = 0.0
 
     def _notify(self, delay: float) -> None:
         for listener in self.listeners:
@@ -164,54 +174,44 @@ class IndexHolder:
         from .models import ConfigurationVersion, Trigger
 
         alias = router.db_for_read(Trigger)
-        try:
-            # A savepoint keeps a failure (e.g. tables not migrated yet) from breaking the
-            # caller's transaction on PostgreSQL.
-            with transaction.atomic(using=alias):
-                version = (
-                    ConfigurationVersion.objects.using(alias)
-                    .filter(pk=1)
-                    .values_list("version", flat=True)
-                    .first()
-                    or 0
+        # A savepoint keeps a failure (e.g. tables not migrated yet) from breaking the
+        # caller's transaction on PostgreSQL.
+        with transaction.atomic(using=alias):
+            version = ConfigurationVersion.current(alias)
+            if version == old.version:
+                return old
+            rows = (
+                Trigger.objects.using(alias)
+                .filter(
+                    enabled=True,
+                    subscriptions__enabled=True,
+                    subscriptions__backends__enabled=True,
                 )
-                if version == old.version:
-                    return old
-                rows = (
-                    Trigger.objects.using(alias)
-                    .filter(
-                        enabled=True,
-                        subscriptions__enabled=True,
-                        subscriptions__backends__enabled=True,
-                    )
-                    .values_list(
-                        "pk",
-                        "verb",
-                        "action_object_content_type__app_label",
-                        "action_object_content_type__model",
-                        "action_object_id",
-                        "actor_object_content_type__app_label",
-                        "actor_object_content_type__model",
-                        "actor_object_id",
-                        "target",
-                    )
-                    .distinct()
+                .values_list(
+                    "pk",
+                    "verb",
+                    "action_object_content_type__app_label",
+                    "action_object_content_type__model",
+                    "action_object_id",
+                    "actor_object_content_type__app_label",
+                    "actor_object_content_type__model",
+                    "actor_object_id",
+                    "target",
                 )
-                entries = [
-                    TriggerEntry(
-                        trigger_id=row[0],
-                        verb=row[1],
-                        action_label=f"{row[2]}.{row[3]}" if row[2] else None,
-                        action_id=row[4],
-                        actor_label=f"{row[5]}.{row[6]}" if row[5] else None,
-                        actor_id=row[7],
-                        target=row[8],
-                    )
-                    for row in rows
-                ]
-        except DatabaseError as exc:
-            logger.debug("DSN trigger index not loaded (%s); retrying later.", exc)
-            return EMPTY
+                .distinct()
+            )
+            entries = [
+                TriggerEntry(
+                    trigger_id=row[0],
+                    verb=row[1],
+                    action_label=f"{row[2]}.{row[3]}" if row[2] else None,
+                    action_id=row[4],
+                    actor_label=f"{row[5]}.{row[6]}" if row[5] else None,
+                    actor_id=row[7],
+                    target=row[8],
+                )
+                for row in rows
+            ]
         logger.debug("DSN trigger index loaded: %d triggers, version %s", len(entries), version)
         return TriggerIndex(entries, version)
 
@@ -226,6 +226,6 @@ def configuration_changed(using: str | None = None) -> None:
     """
     from .models import ConfigurationVersion
 
-    ConfigurationVersion.bump()
+    ConfigurationVersion.bump(using)
     transaction.on_commit(holder.invalidate, using=using)
     holder.invalidate()

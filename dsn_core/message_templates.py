@@ -109,15 +109,18 @@ class BaseMessageTemplate(Contribution):
         self, user: Any, trigger_context: Mapping[str, Any], signal_kwargs: Mapping[str, Any]
     ) -> dict[str, Any]:
         context: dict[str, Any] = {**trigger_context, **signal_kwargs, "user": user}
-        context["context"] = dict(context)
+        # ``user`` is the recipient; a signal argument of that name (user_logged_in's)
+        # stays reachable as ``signal_kwargs.user``.
+        context["signal_kwargs"] = dict(signal_kwargs)
+        context["context"] = context  # the seed's {{ context.verb }}, extensions included
         return self.get_template_context(context)
 
     def render_message(
         self, user: Any, trigger_context: Mapping[str, Any], signal_kwargs: Mapping[str, Any]
     ) -> RenderedMessage:
         compiled = self.compile()
-        context = self.build_context(user, trigger_context, signal_kwargs)
         try:
+            context = self.build_context(user, trigger_context, signal_kwargs)
             parts = {
                 part: t.render(Context(context, autoescape=t.engine.autoescape)).strip()
                 for part, t in compiled.items()

@@ -16,15 +16,14 @@ import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import pluggy
 from django.urls import URLPattern, URLResolver
 
 from . import hookspecs, registry
-from .conf import get_setting
-from .exceptions import RegistrationError
+from .conf import get_names_setting, get_setting
+from .exceptions import ConfigurationError, RegistrationError
 from .signals import registry as signal_registry
 
 logger = logging.getLogger(__name__)
@@ -107,8 +106,8 @@ class DsnPluginManager:
             builtin,
             PluginInfo(BUILTIN, builtin.__name__, "builtin", "dsn-core", _version("dsn-core")),
         )
-        blocked = {_normalize(name) for name in get_setting("BLOCKED_PLUGINS")}
-        if get_setting("LOAD_ENTRY_POINTS"):
+        blocked = {_normalize(name) for name in get_names_setting("BLOCKED_PLUGINS")}
+        if self._load_entry_points():
             for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
                 dist = entry_point.dist
                 info = PluginInfo(
@@ -125,7 +124,7 @@ class DsnPluginManager:
                     self.plugins.setdefault(info.name, info)
                     continue
                 self._load_and_add(entry_point.load, info)
-        for path in get_setting("PLUGINS"):
+        for path in get_names_setting("PLUGINS"):
             if _normalize(path) in blocked:
                 self.plugins.setdefault(path, PluginInfo(path, path, "setting", blocked=True))
                 continue
@@ -133,6 +132,13 @@ class DsnPluginManager:
                 functools.partial(importlib.import_module, path), PluginInfo(path, path, "setting")
             )
         self.contribute()
+
+    @staticmethod
+    def _load_entry_points() -> bool:
+        try:
+            return bool(get_setting("LOAD_ENTRY_POINTS"))
+        except ConfigurationError:
+            return False  # settings.DSN is not a dict: core only, and dsn.E001 says why
 
     def _load_and_add(self, load: Callable[[], Any], info: PluginInfo) -> None:
         if info.name in self.plugins:
@@ -194,6 +200,8 @@ class DsnPluginManager:
                 contribution.remove(lambda source: source != info.name)
             self.urls.pop(info.name, None)
             info.provides = {}
+            if self.pm.get_plugin(info.name) is not None:  # nor its runtime hooks
+                self.pm.unregister(name=info.name)
         if exc is not None:
             logger.error("%s\n%s", text, "".join(traceback.format_exception(exc)).rstrip())
         else:
@@ -270,10 +278,23 @@ class DsnPluginManager:
 
     def _collect_urls(self, impl: pluggy.HookImpl, info: PluginInfo) -> None:
         patterns: list[URLPattern | URLResolver] = []
+
+        def register(items: Iterable[URLPattern | URLResolver]) -> None:
+            if isinstance(items, str | URLPattern | URLResolver):
+                raise RegistrationError(
+                    f"register() takes a list of path()/re_path() results, not {items!r}."
+                )
+            for item in items:
+                if not isinstance(item, URLPattern | URLResolver):
+                    raise RegistrationError(
+                        f"register() got {item!r}; build URL patterns with django.urls.path()."
+                    )
+                patterns.append(item)
+
         try:
-            impl.function(**{name: patterns.extend for name in impl.argnames if name == "register"})
+            impl.function(**{name: register for name in impl.argnames if name == "register"})
         except Exception as exc:
-            self._fail(info, f"raised in dsn_register_urls: {exc!r}", exc)
+            self._fail(info, f"failed in dsn_register_urls: {exc!r}", exc)
             return
         if patterns:
             self.urls[info.name] = patterns
@@ -282,8 +303,22 @@ class DsnPluginManager:
     # -- runtime hooks ---------------------------------------------------------------------
 
     def resolve_address(self, user: Any, channel: str) -> str | None:
-        result = self.pm.hook.dsn_resolve_address(user=user, channel=channel)
-        return None if result is None else str(result)
+        """The first answer of ``dsn_resolve_address``, in pluggy's order; a plugin that
+        raises is logged and passed over, so one broken plugin cannot stop every channel."""
+        arguments = {"user": user, "channel": channel}
+        for impl in reversed(self.pm.hook.dsn_resolve_address.get_hookimpls()):
+            try:
+                result = impl.function(**{name: arguments[name] for name in impl.argnames})
+            except Exception:
+                logger.exception(
+                    "DSN plugin %s raised in dsn_resolve_address(channel=%r); ignored.",
+                    impl.plugin_name,
+                    channel,
+                )
+                continue
+            if result is not None:
+                return str(result)
+        return None
 
     def delivery_finished(self, delivery: Any) -> None:
         for impl in self.pm.hook.dsn_delivery_finished.get_hookimpls():
@@ -325,11 +360,6 @@ def _version(distribution: str) -> str | None:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def plugin_module(name: str) -> ModuleType | None:
-    plugin = plugin_manager.pm.get_plugin(name)
-    return plugin if isinstance(plugin, ModuleType) else None
 
 
 plugin_manager = DsnPluginManager()

@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from . import registry
+from .conf import strict
 from .events import SignalEvent
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,22 @@ def subscription_users(subscription: Any, event: SignalEvent) -> list[Any]:
                 subscription.recipient_resolver,
             )
         else:
-            resolved = resolver_class().resolve(event.trigger_context, event.signal_kwargs)
+            try:
+                resolved = list(
+                    resolver_class().resolve(event.trigger_context, event.signal_kwargs)
+                )
+            except Exception:
+                # One broken resolver must not silence the subscription's static users,
+                # nor other subscriptions of the event.
+                if strict():
+                    raise
+                logger.exception(
+                    "Recipient resolver %r raised for subscription %s; notifying its users "
+                    "and groups only.",
+                    subscription.recipient_resolver,
+                    subscription.pk,
+                )
+                resolved = []
             for user in resolved:
                 if _active(user):
                     users.setdefault(user.pk, user)

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from .conf import get_setting
+from .conf import get_number_setting
 from .models import Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -38,10 +38,10 @@ def requeue() -> RequeueReport:
     from .tasks import can_defer, enqueue
 
     now = timezone.now()
-    max_attempts = int(get_setting("MAX_ATTEMPTS"))
+    max_attempts = int(get_number_setting("MAX_ATTEMPTS"))
     lost = Delivery.objects.filter(
         status=DeliveryStatus.SENDING,
-        claimed_at__lt=now - timedelta(seconds=float(get_setting("CLAIM_TIMEOUT"))),
+        claimed_at__lt=now - timedelta(seconds=get_number_setting("CLAIM_TIMEOUT")),
     )
     hopeless = list(
         Delivery.objects.filter(
@@ -75,7 +75,7 @@ def requeue() -> RequeueReport:
 
     # Where the task backend defers retries, a due delivery normally has its task on the
     # way: wait REQUEUE_AFTER before deciding it has none.
-    grace = float(get_setting("REQUEUE_AFTER")) if can_defer() else 0.0
+    grace = get_number_setting("REQUEUE_AFTER") if can_defer() else 0.0
     due = Delivery.objects.filter(
         status=DeliveryStatus.PENDING,
         backend__isnull=False,

@@ -21,7 +21,7 @@ from django.db.models import F, Min, Subquery
 from django.utils import timezone
 
 from . import registry, snapshot
-from .conf import get_setting
+from .conf import get_number_setting
 from .events import SignalEvent
 from .exceptions import PermanentDeliveryError, TemplateRenderError, TransientDeliveryError
 from .message_templates import BaseMessageTemplate
@@ -50,7 +50,7 @@ def send_pending(event_id: int, backend_id: int) -> int:
         return 0  # deleted since: `dsn requeue` fails what is left of a deleted backend
     messenger_class = registry.messengers.get(backend.messenger)
     template_class = registry.message_templates.get(backend.message_template)
-    size = int(get_setting("BATCH_SIZE"))
+    size = int(get_number_setting("BATCH_SIZE"))
     if messenger_class is not None and messenger_class.max_batch_size:
         size = min(size, messenger_class.max_batch_size)
     sent = 0
@@ -60,12 +60,27 @@ def send_pending(event_id: int, backend_id: int) -> int:
             reason = f"{missing!r} is not installed in this process (see 'manage.py dsn plugins')"
             outcomes: list[Outcome] = [TransientFailure(reason)] * len(batch)
         else:
-            outcomes = send_batch(
-                event, backend, messenger_class(backend.options), template_class(), batch
-            )
+            outcomes = _send_or_fail(event, backend, messenger_class, template_class, batch)
         sent += record_outcomes(batch, outcomes)
     schedule_retry(event_id, backend_id)
     return sent
+
+
+def _send_or_fail(
+    event: Event,
+    backend: Backend,
+    messenger_class: type[BaseMessenger],
+    template_class: type[BaseMessageTemplate],
+    batch: list[Delivery],
+) -> list[Outcome]:
+    """send_batch, with an error outside the messenger's send() (its constructor reading
+    settings, the snapshot) failing this batch transiently instead of the task."""
+    try:
+        messenger, template = messenger_class(backend.options), template_class()
+        return send_batch(event, backend, messenger, template, batch)
+    except Exception as exc:
+        logger.exception("DSN could not send a batch through backend %s.", backend.pk)
+        return [TransientFailure(f"{type(exc).__name__}: {exc}")] * len(batch)
 
 
 def claim(event_id: int, backend_id: int, size: int) -> list[Delivery]:
@@ -190,7 +205,7 @@ def call_messenger(
 def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
     """Write each outcome to its row (if our claim still holds); return how many were sent."""
     now = timezone.now()
-    max_attempts = int(get_setting("MAX_ATTEMPTS"))
+    max_attempts = int(get_number_setting("MAX_ATTEMPTS"))
     claims = {delivery.claim for delivery in batch}
     finished: list[Delivery] = []
     for delivery, outcome in zip(batch, outcomes, strict=True):

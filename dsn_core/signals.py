@@ -54,7 +54,7 @@ class SignalRegistry:
         sender_is_action_model: bool = False,
         source: str = "project",
     ) -> SignalSpec:
-        from .dispatch import connect
+        from .receivers import connect
 
         if not isinstance(signal, Signal):
             raise RegistrationError(f"{source} registered {name!r} with {signal!r}, not a Signal.")
@@ -110,7 +110,7 @@ class SignalRegistry:
         ]
 
     def remove_sources(self, keep: Callable[[str], bool]) -> None:
-        from .dispatch import disconnect
+        from .receivers import disconnect
 
         for name, spec in list(self._by_name.items()):
             if not keep(spec.source):
@@ -120,10 +120,12 @@ class SignalRegistry:
 
 registry = SignalRegistry()
 
-#: (name, signal, args, requires_action_object). pre_init/post_init are omitted: they
-#: fire for every row the ORM loads, and a receiver there would tax every query.
-#: m2m_changed's sender is the through model, so it is not in PER_MODEL_SIGNALS.
+#: (name, signal, args, requires_action_object). m2m_changed's sender is the through
+#: model, so it is not in PER_MODEL_SIGNALS. pre_init/post_init fire for every row the ORM
+#: loads: like the other model signals they get receivers only on watched models.
 DEFAULT_SIGNALS: tuple[tuple[str, Signal, tuple[str, ...], bool], ...] = (
+    ("pre_init", model_signals.pre_init, ("args", "kwargs"), True),
+    ("post_init", model_signals.post_init, ("instance",), True),
     ("pre_save", model_signals.pre_save, ("instance", "raw", "using", "update_fields"), True),
     (
         "post_save",
@@ -146,4 +148,6 @@ DEFAULT_SIGNALS: tuple[tuple[str, Signal, tuple[str, ...], bool], ...] = (
     ("request_finished", request_signals.request_finished, (), False),
     ("got_request_exception", request_signals.got_request_exception, ("request",), False),
 )
-PER_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete"})
+PER_MODEL_SIGNALS = frozenset(
+    {"pre_init", "post_init", "pre_save", "post_save", "pre_delete", "post_delete"}
+)

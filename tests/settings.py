@@ -70,7 +70,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": _db_file,
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
             "TEST": {"NAME": _db_file},
         }
     }

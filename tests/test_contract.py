@@ -55,6 +55,4 @@ def test_contract_fails_a_messenger_that_drops_outcomes() -> None:
     with pytest.raises(AssertionError):
         contract.test_single_message_is_sent(BrokenMessenger({}), recipient, lambda: [])
     with pytest.raises(AssertionError):
-        contract.test_batch_gets_one_outcome_per_message_in_order(
-            BrokenMessenger({}), recipient, lambda: []
-        )
+        contract.test_batch_gets_one_outcome_per_message(BrokenMessenger({}), recipient, lambda: [])

@@ -3,7 +3,7 @@ real task queue, chosen by the environment the test passes to each process.
 
 - ``DSN_TEST_TASKS``: ``db`` (django-tasks-db, the default) or ``rq`` (django-tasks-rq
   on the redis-server at 127.0.0.1:``DSN_TEST_REDIS_PORT``).
-- ``DSN_TEST_BATCH_SIZE``, ``DSN_TEST_CLAIM_TIMEOUT``: DSN's BATCH_SIZE, CLAIM_TIMEOUT.
+- ``DSN_TEST_BATCH_SIZE``: DSN's BATCH_SIZE.
 - ``DSN_TEST_DB_NAME`` (tests.settings): the test process's database, shared.
 
 The test process itself runs on tests.settings and switches TASKS with
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, cast
 
 from tests.settings import *  # noqa: F403
 from tests.settings import DSN, INSTALLED_APPS
@@ -43,13 +43,19 @@ _APPS = [*DB_QUEUE_APPS, *(RQ_APPS if _KIND == "rq" else [])]
 INSTALLED_APPS = [*INSTALLED_APPS, *(app for app in _APPS if app not in INSTALLED_APPS)]
 TASKS = tasks_setting(_KIND)
 RQ_QUEUES = rq_queues_setting(int(os.environ.get("DSN_TEST_REDIS_PORT", "6379")))
-DSN = {
-    **DSN,
-    "PLUGINS": ["tests.testapp.worker_plugin"],
-    "QUEUE": QUEUE,
-    "BATCH_SIZE": int(os.environ.get("DSN_TEST_BATCH_SIZE", "500")),
-    "CLAIM_TIMEOUT": float(os.environ.get("DSN_TEST_CLAIM_TIMEOUT", "600")),
-}
+DSN = cast(
+    "dict[str, Any]",
+    {
+        **DSN,
+        "PLUGINS": ["tests.testapp.worker_plugin"],
+        "QUEUE": QUEUE,
+        "BATCH_SIZE": int(os.environ.get("DSN_TEST_BATCH_SIZE", "500")),
+        # Retries within a second, so a test can watch a worker retry (or a provider's
+        # retry-after, which wins when longer).
+        "RETRY_BASE": 0.2,
+        "RETRY_MAX": 0.5,
+    },
+)
 # A worker's errors go to its stderr, which the test shows when the worker fails.
 LOGGING = {
     "version": 1,

@@ -242,10 +242,6 @@ class ContactPoint(models.Model):
     def __str__(self) -> str:
         return f"{self.channel}: {self.address}"
 
-    @property
-    def usable(self) -> bool:
-        return self.verified and not self.invalid_reason
-
     @classmethod
     def usable_for(cls, channel: str) -> Q:
         return Q(channel=channel, verified=True, invalid_reason="")
@@ -264,17 +260,21 @@ class ConfigurationVersion(models.Model):
         return f"configuration version {self.version}"
 
     @classmethod
-    def current(cls) -> int:
-        return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    def current(cls, using: str | None = None) -> tuple[int, str]:
+        """The version and when it changed: the pair never repeats, even when a rolled-back
+        bump and a committed one in another process reach the same number."""
+        row = cls.objects.using(using).filter(pk=1).values_list("version", "changed").first()
+        return (row[0], row[1].isoformat()) if row else (0, "")
 
     @classmethod
-    def bump(cls) -> None:
+    def bump(cls, using: str | None = None) -> None:
         """Increment in the caller's transaction: others see it exactly when it commits."""
-        changed = cls.objects.filter(pk=1).update(version=F("version") + 1, changed=timezone.now())
+        manager = cls.objects.using(using)
+        changed = manager.filter(pk=1).update(version=F("version") + 1, changed=timezone.now())
         if changed:
             return
         try:
-            with transaction.atomic():
-                cls.objects.create(pk=1, version=1)
+            with transaction.atomic(using=using):
+                manager.create(pk=1, version=1)
         except IntegrityError:
-            cls.objects.filter(pk=1).update(version=F("version") + 1, changed=timezone.now())
+            manager.filter(pk=1).update(version=F("version") + 1, changed=timezone.now())

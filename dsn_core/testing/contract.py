@@ -103,7 +103,7 @@ class MessengerContract:
         assert isinstance(outcomes[0], Sent), outcomes[0]
         assert any(message.message.text in text for text in received_texts())
 
-    def test_batch_gets_one_outcome_per_message_in_order(
+    def test_batch_gets_one_outcome_per_message(
         self,
         messenger: BaseMessenger,
         recipient_factory: RecipientFactory,

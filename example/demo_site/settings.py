@@ -69,7 +69,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DSN_DEMO_DB") or str(BASE_DIR / "db.sqlite3"),
         # The dev server is threaded: wait for a lock instead of failing at once.
-        "OPTIONS": {"timeout": 20},
+        # IMMEDIATE: the server and the db_worker write at once without "database is
+        # locked" errors on a read that turns into a write.
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 

@@ -1,9 +1,9 @@
-"""A DSN plugin for tests with real worker processes (tests/test_workers*.py).
+"""A DSN plugin for tests with real worker processes (tests/test_workers.py).
 
-Its messenger leaves one file per message it sends, in the directory named by its
+Its messenger leaves one file per message it handles, in the directory named by its
 Backend's ``record_to`` option, so a test sees every send of every process, duplicates
-included, after the process is gone (even killed): the outbox rows alone cannot tell
-"sent once" from "sent twice". Loaded in workers through ``DSN["PLUGINS"]``
+included, even after the process was killed: the outbox rows alone cannot tell "sent
+once" from "sent twice". Loaded in workers through ``DSN["PLUGINS"]``
 (tests/worker_settings.py) and in the test process with the ``dsn_plugin`` fixture.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsn_core import hookimpl
-from dsn_core.messages import Outcome, OutgoingMessage, Sent
+from dsn_core.messages import Outcome, OutgoingMessage, Sent, TransientFailure
 from dsn_core.messengers import BaseMessenger
 
 GATE_TIMEOUT = 30.0  # seconds a send waits for its gate before sending anyway
@@ -25,19 +25,23 @@ GATE_TIMEOUT = 30.0  # seconds a send waits for its gate before sending anyway
 
 @dataclass(frozen=True)
 class RecordedSend:
-    """One message as a messenger sent it: the delivery (its pk) and the process."""
+    """One message handled by the messenger: the delivery (its pk), the process, and
+    what it answered (``sent`` or ``transient``)."""
 
     reference: str
     pid: int
+    outcome: str
     provider_id: str
 
 
 class RecordingMessenger(BaseMessenger):
-    """Writes ``<reference>.<pid>.<random>`` under ``options["record_to"]`` per message.
+    """Creates ``<reference>.<pid>.<outcome>.<provider id>`` under ``record_to`` per message.
 
     Options: ``record_to`` (directory, required); ``delay`` (seconds slept after each
-    message, so a test can kill the process mid-batch); ``gate`` (a path: wait until it
-    exists before sending, so concurrent workers all hold a claim before any sends).
+    message, so a test can kill the process mid-batch); ``gate`` (a path: touch
+    ``<gate>.<pid>.waiting``, then wait until the gate exists before sending, so a test
+    lets concurrent workers go only once each holds a claimed batch); ``fail_first``
+    (retry-after seconds: each delivery's first send is a transient failure).
     """
 
     id = "dsn_test_recording"
@@ -47,31 +51,39 @@ class RecordingMessenger(BaseMessenger):
     def send(self, messages: Sequence[OutgoingMessage]) -> Sequence[Outcome]:
         directory = Path(self.options["record_to"])
         delay = float(self.options.get("delay", 0))
+        fail_first = self.options.get("fail_first")
         if gate := self.options.get("gate"):
+            Path(f"{gate}.{os.getpid()}.waiting").touch()
             deadline = time.monotonic() + GATE_TIMEOUT
             while not Path(gate).exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
         outcomes: list[Outcome] = []
         for outgoing in messages:
             provider_id = f"rec-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+            failed_before = any(directory.glob(f"{outgoing.reference}.*.transient.*"))
+            outcome: Outcome
+            if fail_first is not None and not failed_before:
+                outcome = TransientFailure("scripted first failure", float(fail_first))
+            else:
+                outcome = Sent(provider_id=provider_id)
             # A new file per send, created exclusively: a second send of the same
             # delivery adds a file and never overwrites the evidence of the first.
-            path = directory / f"{outgoing.reference}.{os.getpid()}.{provider_id}"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.close(fd)
-            outcomes.append(Sent(provider_id=provider_id))
+            name = f"{outgoing.reference}.{os.getpid()}.{outcome.status}.{provider_id}"
+            os.close(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            outcomes.append(outcome)
             if delay:
                 time.sleep(delay)
         return outcomes
 
 
-def recorded_sends(directory: Path) -> list[RecordedSend]:
-    """Every send the messenger recorded in ``directory``, by any process."""
-    sends = []
+def recorded_sends(directory: Path, outcome: str = "sent") -> list[RecordedSend]:
+    """What the messenger recorded in ``directory``, by any process, with that outcome."""
+    records = []
     for path in directory.iterdir():
-        reference, pid, provider_id = path.name.split(".", 2)
-        sends.append(RecordedSend(reference, int(pid), provider_id))
-    return sends
+        reference, pid, status, provider_id = path.name.split(".", 3)
+        if status == outcome:
+            records.append(RecordedSend(reference, int(pid), status, provider_id))
+    return records
 
 
 @hookimpl
