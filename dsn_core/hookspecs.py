@@ -12,7 +12,7 @@ claimed with a message naming both. A hook that raises disables only that plugin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from django.urls import URLPattern, URLResolver
 
     from .message_templates import BaseMessageTemplate
-    from .models import Delivery
     from .messengers import BaseMessenger
+    from .models import Delivery
     from .resolvers import BaseRecipientResolver
 
 _hookspec = pluggy.HookspecMarker("dsn")
