@@ -150,8 +150,10 @@ class IndexHolder:
                 self.index = self._load(self.index)
             except DatabaseError as exc:
                 # Keep serving the index we have (a locked or lost database is no reason
-                # to stop notifying); before the first load, that is the empty one.
-                logger.warning("DSN could not check the configuration version: %s", exc)
+                # to stop notifying); before the first load, that is the empty one, and
+                # the usual cause is that migrate has not created DSN's tables yet.
+                log = logger.debug if self.index.version is None else logger.warning
+                log("DSN could not check the configuration version: %s", exc)
             if self.index.version is None:  # never loaded (database not ready): retry soon
                 interval = min(interval, 1.0)
             self.next_check = time.monotonic() + interval

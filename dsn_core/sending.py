@@ -230,9 +230,15 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
             delivery.finished = now
             finished.append(delivery)
     alias = router.db_for_write(Delivery)
-    # bulk_update filters on this queryset: rows whose claim was taken over stay untouched.
-    Delivery.objects.using(alias).filter(claim__in=claims).bulk_update(
-        batch,
+    # Re-stamp, in one statement, the rows whose claim still holds, then write and report
+    # only those: a row whose claim was taken over (`dsn requeue` released it while this
+    # worker was sending) belongs to the worker holding it now.
+    held_token = uuid.uuid4()
+    Delivery.objects.using(alias).filter(claim__in=claims).update(claim=held_token)
+    held_rows = Delivery.objects.using(alias).filter(claim=held_token)
+    held = set(held_rows.values_list("pk", flat=True))
+    held_rows.bulk_update(
+        [delivery for delivery in batch if delivery.pk in held],
         [
             "status",
             "claim",
@@ -244,6 +250,7 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
             "finished",
         ],
     )
+    finished = [delivery for delivery in finished if delivery.pk in held]
     _report(finished)
     return sum(1 for delivery in finished if delivery.status == DeliveryStatus.SENT)
 

@@ -23,15 +23,9 @@ import pytest
 START_TIMEOUT = 10.0  # seconds for the server to answer PING
 
 
-def redis_server_path() -> str | None:
-    return shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None
-    )
-
-
 def require_redis_server() -> str:
     """The redis-server executable; skip loudly without one, or fail on CI (env CI set)."""
-    path = redis_server_path()
+    path = shutil.which("redis-server")
     if path is None:
         message = "redis-server is not installed (apt-get install -y redis-server)"
         if os.environ.get("CI"):

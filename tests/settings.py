@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -24,6 +25,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "dsn_core",
     "tests.testapp",
+    # The database task queue of tests/test_workers.py: its tables belong in the test
+    # database the worker processes share. Django 5.2 runs the django-tasks backport.
+    *([] if find_spec("django.tasks") else ["django_tasks"]),
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

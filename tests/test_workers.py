@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from dsn_core import tasks
 from dsn_core.models import Backend, Delivery, Event, Trigger
+from dsn_core.requeue import LOST
 from tests.redis_server import require_redis_server, throwaway_redis
 from tests.testapp import worker_plugin
 from tests.testapp.models import TestModel1
@@ -217,6 +218,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_after_requeue(settings, recordi
     report = dsn_requeue()
     assert "released 4 lost deliveries, failed 0, enqueued 1 tasks" in report
     assert statuses() == {"pending": 4}
+    assert Delivery.objects.filter(last_error__startswith=LOST).count() == 4
 
     Backend.objects.filter(pk=backend.pk).update(options={"record_to": str(sends)})  # no delay
     processes.run(*DB_WORKER)
