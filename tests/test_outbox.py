@@ -211,7 +211,17 @@ def test_two_claims_never_share_a_delivery(watched):
     assert all(d.attempts == 1 and d.status == "sending" for d in [*first, *second])
 
 
-def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(watched, dsn_outbox, settings):
+def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(
+    watched, dsn_outbox, settings, dsn_plugin
+):
+    finished: list[Any] = []
+
+    class Observer:
+        @hookimpl
+        def dsn_delivery_finished(self, delivery: Any) -> None:
+            finished.append(delivery.provider_message_id)
+
+    dsn_plugin(Observer(), name="observer")
     settings.DSN = {**settings.DSN, "CLAIM_TIMEOUT": 0}
     watched(users=1)
     TestModel1.objects.create(name="x")
@@ -226,6 +236,7 @@ def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(watched, dsn_
     assert len(dsn_outbox) == 1
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     assert delivery.provider_message_id.startswith("outbox-")
+    assert finished == [delivery.provider_message_id]  # reported once, by the claim holder
 
 
 def test_requeue_fails_a_lost_delivery_with_no_attempt_left(watched, settings):
