@@ -35,10 +35,7 @@ PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
 SQLITE = {"DSN_TEST_DB": "sqlite"}
 
 
-def _expose_pyenv_pythons()
-# Compiled bytecode in the venvs: the tests start Django processes (workers, the demo),
-# and each compiles every module it imports when no .pyc exists.
-os.environ.setdefault("UV_COMPILE_BYTECODE", "1") -> None:
+def _expose_pyenv_pythons() -> None:
     """Put pyenv's interpreters on PATH (newest patch of each 3.1x).
 
     Why: only pyenv's global version is exposed, its `python3.12` shim fails, and
@@ -60,6 +57,9 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1") -> None:
 
 
 _expose_pyenv_pythons()
+# Compiled bytecode in the venvs: the tests start Django processes (workers, the demo),
+# and each compiles every module it imports when no .pyc exists.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 
 def _postgres_unavailable(session: nox.Session, what: str) -> None:
