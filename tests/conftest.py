@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.util import find_spec
 from typing import Any
 
 import pytest
@@ -56,3 +57,14 @@ def subscribe(db: None, dsn_outbox: list[Any]) -> Callable[..., Subscription]:
         return subscription
 
     return make
+
+
+@pytest.fixture
+def dummy_tasks(settings: Any) -> Any:
+    """TASKS on the DummyBackend (it can defer): enqueued tasks are kept in ``.results``,
+    never run. Returns the backend."""
+    from dsn_core.tasks import task_backends
+
+    package = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+    settings.TASKS = {"default": {"BACKEND": f"{package}.backends.dummy.DummyBackend"}}
+    return task_backends["default"]

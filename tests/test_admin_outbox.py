@@ -20,16 +20,6 @@ from tests.testapp.models import TestModel1
 
 pytestmark = pytest.mark.django_db
 
-DUMMY_TASKS = {
-    "default": {
-        "BACKEND": (
-            "django.tasks.backends.dummy.DummyBackend"
-            if __import__("importlib").util.find_spec("django.tasks")
-            else "django_tasks.backends.dummy.DummyBackend"
-        )
-    }
-}
-
 
 def url(name: str, *args: Any) -> str:
     return reverse(f"admin:dsn_core_{name}", args=args)
@@ -247,7 +237,7 @@ def test_unrendered_message_says_why(admin_client, watch):
 
 
 def test_retry_now_makes_deliveries_due_and_enqueues_one_task_per_group(
-    admin_client, watch, commit, settings
+    request, admin_client, watch, commit, settings
 ):
     backend = watch("alice", "bob", fail="permanent")
     with commit():
@@ -255,7 +245,7 @@ def test_retry_now_makes_deliveries_due_and_enqueues_one_task_per_group(
     with commit():
         TestModel1.objects.create(name="b")
     assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
-    settings.TASKS = DUMMY_TASKS
+    request.getfixturevalue("dummy_tasks")  # from here on, tasks are queued, not run
     before = timezone.now()
 
     with commit():
@@ -290,7 +280,7 @@ def test_retry_now_sends_again_once_the_cause_is_fixed(admin_client, watch, comm
 
 
 def test_retry_now_leaves_sent_and_sending_alone_and_refuses_deleted_backends(
-    admin_client, watch, commit, settings
+    request, admin_client, watch, commit, settings
 ):
     watch("alice", "bob")
     doomed = watch("carol", fail="permanent")
@@ -302,7 +292,7 @@ def test_retry_now_leaves_sent_and_sending_alone_and_refuses_deleted_backends(
     )
     doomed.delete()
     before = {d.pk: (d.status, d.last_error, d.backend_id) for d in Delivery.objects.all()}
-    settings.TASKS = DUMMY_TASKS
+    request.getfixturevalue("dummy_tasks")  # from here on, tasks are queued, not run
 
     with commit():
         message = act(admin_client, "retry_now", Delivery.objects.all())

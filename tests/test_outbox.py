@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dsn_core import hookimpl, tasks
+from dsn_core import hookimpl
 from dsn_core.messages import Sent
 from dsn_core.models import Backend, Delivery, Event, Trigger
 from dsn_core.requeue import requeue
@@ -20,16 +20,6 @@ from dsn_core.sending import claim, record_outcomes, send_pending
 from tests.testapp.models import TestModel1
 
 pytestmark = pytest.mark.django_db
-
-DUMMY_TASKS = {
-    "default": {
-        "BACKEND": (
-            "django.tasks.backends.dummy.DummyBackend"
-            if __import__("importlib").util.find_spec("django.tasks")
-            else "django_tasks.backends.dummy.DummyBackend"
-        )
-    }
-}
 
 
 @pytest.fixture
@@ -154,8 +144,7 @@ def test_provider_retry_after_is_honoured(watched, commit, settings):
     assert 595 < wait <= 600
 
 
-def test_a_deferring_task_backend_gets_the_retry_scheduled(watched, settings):
-    settings.TASKS = DUMMY_TASKS
+def test_a_deferring_task_backend_gets_the_retry_scheduled(dummy_tasks, watched, settings):
     watched(fail="transient", retry_after=300)
     TestModel1.objects.create(name="x")  # on_commit never runs in this test transaction
     delivery = Delivery.objects.get()
@@ -163,7 +152,7 @@ def test_a_deferring_task_backend_gets_the_retry_scheduled(watched, settings):
     assert delivery.backend_id is not None
     send_pending(delivery.event_id, delivery.backend_id)
 
-    results: Any = getattr(tasks.task_backends["default"], "results")  # noqa: B009 (DummyBackend)
+    results = dummy_tasks.results
     delivery.refresh_from_db()
     assert [r.args for r in results] == [[delivery.event_id, delivery.backend_id]]
     assert results[0].task.run_after == delivery.next_attempt_at
