@@ -147,7 +147,8 @@ def demo(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks on SQLite, then on a throwaway PostgreSQL if one can be started."""
-    session.install("-e", ".", "psycopg[binary]")
+    # django-tasks-db: the benchmark also times a real db_worker process.
+    session.install("-e", ".", "psycopg[binary]", "django-tasks-db[compat]>=0.13")
     session.run("python", "bench/run.py", *session.posargs, env=SQLITE)
     try:
         with throwaway_postgres() as pg_env:

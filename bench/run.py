@@ -1,9 +1,12 @@
-"""DSN benchmark: what DSN adds to a save that no trigger watches, and what a matched
-trigger costs per recipient. Prints one report; a missed target is reported, not fatal.
+"""DSN benchmark: what DSN adds to a save that no trigger watches, what a matched
+trigger costs per recipient, what writing the outbox costs the sender, how fast one
+worker sends, and the memory of a 10,000-recipient event. Prints one report; a missed
+target is reported, not fatal.
 
     python bench/run.py                      # SQLite (a fresh temp file)
     DSN_TEST_DB=postgres PGHOST=... PGPORT=... PGUSER=... python bench/run.py
     python bench/run.py --profile            # also cProfile the hot path
+    python bench/run.py --no-outbox          # sections 1 and 2 only
 
 Run from the repository root; ``nox -s bench`` runs it on SQLite, then PostgreSQL.
 """
@@ -42,6 +45,8 @@ from bench.measure import (  # noqa: E402
     seconds_per_save,
     time_matched,
 )
+from bench.outbox import measure_outbox  # noqa: E402
+from bench.outbox_report import print_enqueue, print_memory, print_send  # noqa: E402
 from bench.scenario import (  # noqa: E402
     Fixture,
     add_same_model_trigger,
@@ -210,9 +215,13 @@ def print_matched(fixture: Fixture, bare_ms: float, results: Sequence[MatchedRes
     print(f"2. Matched trigger: {label}.save() (UPDATE, autocommit) with post_save watched")
     print(
         "   One trigger, one subscription, one backend: console messenger (stream stdout,\n"
-        "   redirected to a null stream that counts messages), template event_summary. In\n"
-        "   autocommit the on_commit delivery runs inside save(), so one save = match + plan\n"
-        "   + render + send. 0 recipients: matched and planned, nobody to send to.\n"
+        "   redirected to a null stream that counts messages), template event_summary.\n"
+        "   The save writes the outbox (an Event row, one Delivery row per recipient) and,\n"
+        "   on commit (at once, in autocommit), enqueues one task. The default TASKS backend\n"
+        "   is the ImmediateBackend, which runs the task inside enqueue(): so one save =\n"
+        "   match + plan + write the outbox + claim + render + send + record the outcomes.\n"
+        "   Sections 3 and 4 time the two sides apart. 0 recipients: matched and planned,\n"
+        "   an Event row written, nobody to send to, nothing enqueued.\n"
         f"   The same save with DSN disconnected takes {bare_ms:.3f} ms."
     )
     print()
@@ -236,8 +245,9 @@ def print_matched(fixture: Fixture, bare_ms: float, results: Sequence[MatchedRes
         previous = r
     print(
         "   ms/save is the median. us/extra recipient: the slope from the row above, i.e.\n"
-        "   render + format + write + report for one more recipient (0 -> 1 also pays the\n"
-        "   users query that a subscription without users skips)."
+        "   its outbox row, claim, render, format, write, outcome and report for one more\n"
+        "   recipient (0 -> 1 also pays the users query that a subscription without users\n"
+        "   skips, the Delivery insert, and the task's claim and outcome queries)."
     )
 
 
@@ -252,7 +262,7 @@ def profile_hot_path(fixture: Fixture, saves: int) -> None:
     profiler.disable()
     stats = pstats.Stats(profiler)
     print()
-    print(f"3. cProfile of {saves:,} UPDATE saves with DSN connected")
+    print(f"6. cProfile of {saves:,} UPDATE saves with DSN connected")
     print("   DSN's functions and Django's signal dispatcher, by own time:")
     stats.sort_stats("tottime").print_stats("dsn_core|dispatch/dispatcher", 15)
     print("   Top 25 overall by own time:")
@@ -266,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--round-ms", type=float, help="length of one timed round (30; 60 on PostgreSQL)"
     )
     parser.add_argument("--matched-seconds", type=float, default=1.5, help="budget per count")
+    parser.add_argument(
+        "--outbox-seconds", type=float, default=1.0, help="budget per count in section 3"
+    )
+    parser.add_argument("--no-outbox", action="store_true", help="skip sections 3 to 5")
     parser.add_argument("--profile", action="store_true", help="also cProfile the hot path")
     args = parser.parse_args(argv)
     if args.pairs < 2:
@@ -281,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_hot_path(fixture, hot, args.pairs)
         bare_ms, results = matched(fixture, args.matched_seconds)
         print_matched(fixture, bare_ms, results)
+        if not args.no_outbox:
+            outbox = measure_outbox(fixture, args.outbox_seconds)
+            label = fixture.matched_object._meta.label
+            print_enqueue(label, outbox)
+            print_send(outbox)
+            print_memory(outbox)
         if args.profile:
             profile_hot_path(fixture, 20_000)
     return 0

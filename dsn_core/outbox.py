@@ -2,8 +2,9 @@
 
 ``record`` runs inside the sender's transaction and writes one Event and one Delivery
 per (recipient, backend) with a number of queries that does not grow with the number of
-recipients (one bulk insert; SQLite splits it every few thousand rows at its parameter
-limit). ``after_commit`` enqueues one task per (event, backend).
+recipients (one bulk insert; Django splits it at the database's parameter limit: every
+66 rows on SQLite under Django 5.2, about 16,000 under Django 6). ``after_commit``
+enqueues one task per (event, backend).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def _object_fields(prefix: str, obj: Any) -> dict[str, Any]:
 
 
 def record(event: SignalEvent) -> Recorded:
-    planned = plan(event)
-    if not planned:
-        return Recorded()
+    now = timezone.now()
+    rows = [row for backend, users in plan(event) for row in _deliveries(backend, users, now)]
+    if not rows:
+        return Recorded()  # nobody to notify: no activity record either
     db_event = Event.objects.create(
         verb=event.verb,
         target="" if event.target is None else str(event.target)[:255],
@@ -60,10 +62,8 @@ def record(event: SignalEvent) -> Recorded:
         **_object_fields("action_object", event.action_object),
         **_object_fields("actor_object", event.actor_object),
     )
-    now = timezone.now()
-    rows: list[Delivery] = []
-    for backend, users in planned:
-        rows += _deliveries(db_event, backend, users, now)
+    for row in rows:
+        row.event = db_event
     # bulk_create splits at the database's parameter limit by itself.
     Delivery.objects.using(router.db_for_write(Delivery)).bulk_create(rows)
     pending = {row.backend_id for row in rows if row.status == DeliveryStatus.PENDING}
@@ -71,10 +71,9 @@ def record(event: SignalEvent) -> Recorded:
     return Recorded(db_event.pk, sorted(pk for pk in pending if pk is not None), skipped)
 
 
-def _deliveries(event: Event, backend: Any, users: list[Any], now: Any) -> list[Delivery]:
+def _deliveries(backend: Any, users: list[Any], now: Any) -> list[Delivery]:
     def row(user: Any, address: str | None, skip: str = "") -> Delivery:
         return Delivery(
-            event=event,
             backend=backend,
             messenger=backend.messenger,
             user=user,

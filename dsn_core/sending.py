@@ -237,22 +237,55 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
     Delivery.objects.using(alias).filter(claim__in=claims).update(claim=held_token)
     held_rows = Delivery.objects.using(alias).filter(claim=held_token)
     held = set(held_rows.values_list("pk", flat=True))
-    held_rows.bulk_update(
-        [delivery for delivery in batch if delivery.pk in held],
-        [
-            "status",
-            "claim",
-            "claimed_at",
-            "provider_message_id",
-            "last_error",
-            "next_attempt_at",
-            "message",
-            "finished",
-        ],
-    )
+    _write_outcomes([delivery for delivery in batch if delivery.pk in held], held_token)
     finished = [delivery for delivery in finished if delivery.pk in held]
     _report(finished)
     return sum(1 for delivery in finished if delivery.status == DeliveryStatus.SENT)
+
+
+#: The columns an outcome changes.
+OUTCOME_FIELDS = frozenset(
+    {
+        "status",
+        "claim",
+        "claimed_at",
+        "provider_message_id",
+        "last_error",
+        "next_attempt_at",
+        "message",
+        "finished",
+    }
+)
+
+
+def _write_outcomes(rows: list[Delivery], held_token: uuid.UUID) -> None:
+    """One UPDATE per row, still guarded by the claim, sent as one executemany in one
+    transaction.
+
+    Not bulk_update: its CASE WHEN per row and field costs ~0.25 ms of Python per row,
+    nine tenths of a worker's time (bench, section 4).
+    """
+    alias = router.db_for_write(Delivery)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    meta = Delivery._meta
+    fields = [field for field in meta.concrete_fields if field.name in OUTCOME_FIELDS]
+    claim = next(field for field in meta.concrete_fields if field.name == "claim")
+    assert meta.pk is not None
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "
+        f"WHERE {quote(str(meta.pk.column))} = %s AND {quote(str(claim.column))} = %s"
+    )
+    token = claim.get_db_prep_save(held_token, connection)
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        + [row.pk, token]
+        for row in rows
+    ]
+    # One transaction: in autocommit SQLite would commit, and sync, after every row.
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _report(finished: list[Delivery]) -> None:
