@@ -221,7 +221,7 @@ def print_matched(fixture: Fixture, bare_ms: float, results: Sequence[MatchedRes
         "   is the ImmediateBackend, which runs the task inside enqueue(): so one save =\n"
         "   match + plan + write the outbox + claim + render + send + record the outcomes.\n"
         "   Sections 3 and 4 time the two sides apart. 0 recipients: matched and planned,\n"
-        "   an Event row written, nobody to send to, nothing enqueued.\n"
+        "   nobody to notify, so nothing is written or enqueued.\n"
         f"   The same save with DSN disconnected takes {bare_ms:.3f} ms."
     )
     print()
