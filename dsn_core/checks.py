@@ -25,7 +25,7 @@ from . import registry
 from .conf import DEFAULTS, NUMBERS, get_setting, unknown_settings, user_settings
 from .exceptions import ConfigurationError
 
-_LISTS = ("PLUGINS", "BLOCKED_PLUGINS")
+_LISTS = ("PLUGINS", "BLOCKED_PLUGINS", "SNAPSHOT_EXCLUDE")
 
 
 @register()

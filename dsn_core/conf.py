@@ -40,6 +40,13 @@ DEFAULTS: Mapping[str, Any] = {
     # A pending delivery due for longer than this has no task left to run it (a crash
     # between commit and enqueue, or a backend that cannot defer): `dsn requeue` enqueues.
     "REQUEUE_AFTER": 60.0,
+    # One task stops claiming after this many seconds and enqueues the rest of its event,
+    # so no task outlives a queue's job timeout (RQ's default is 180 s). Backends that run
+    # tasks in place (ImmediateBackend) are not split.
+    "TASK_TIME_LIMIT": 120.0,
+    # Model fields never copied into an event's snapshot (nor shown in the admin), on top
+    # of "password".
+    "SNAPSHOT_EXCLUDE": [],
 }
 
 _KNOWN = frozenset(DEFAULTS)
@@ -99,6 +106,7 @@ NUMBERS: Mapping[str, float] = {
     "BATCH_SIZE": 1,
     "CLAIM_TIMEOUT": 0,
     "REQUEUE_AFTER": 0,
+    "TASK_TIME_LIMIT": 0,
 }
 
 

@@ -145,5 +145,10 @@ def cancel(queryset: QuerySet[Delivery], by: str) -> int:
     stamped.update(claim=None)
     for delivery in cancelled:
         delivery.claim = None
-        plugin_manager.delivery_finished(delivery)
+
+    def report() -> None:  # once the cancellation is committed, not if it rolls back
+        for delivery in cancelled:
+            plugin_manager.delivery_finished(delivery)
+
+    transaction.on_commit(report, using=queryset.db)
     return count

@@ -28,6 +28,9 @@ def action_object_of(sender: Any, kwargs: dict[str, Any]) -> Any:
 def on_signal(verb: str, sender: Any, kwargs: dict[str, Any]) -> None:
     if kwargs.get("raw"):
         return  # loaddata: fixtures are not events
+    deferred = getattr(kwargs.get("instance"), "__dict__", {}).get(_DEFERRED)
+    if deferred:
+        deferred.pop(verb, None)  # this save supersedes what a failed one deferred
     try:
         action_object = action_object_of(sender, kwargs)
         action = ObjectRef.of(action_object)

@@ -93,8 +93,13 @@ holder.listeners.append(_after_refresh)
 def _after_fork_in_child() -> None:
     """A forked child (a pre-fork server's worker) has no timer thread, and may have been
     forked while another thread held a lock: start clean and check at once."""
+    from .receivers import model_receivers
+
     heartbeat._lock = threading.RLock()
     heartbeat._timer = None
+    model_receivers._lock = threading.RLock()
+    for signal in heartbeat._signals.values():
+        signal.lock = threading.Lock()  # Django's own, held if the timer was connecting
     holder.reset_after_fork()
     heartbeat.arm()
 

@@ -64,7 +64,7 @@ class ModelReceivers:
         # (signal, kind + verb) -> {dispatch uid: sender}
         self.connected: dict[tuple[Signal, str], dict[str, Any]] = {}
         self._synced: TriggerIndex | None = None
-        self._lock = threading.Lock()  # any thread's save may refresh the index
+        self._lock = threading.RLock()  # any thread's save may refresh the index
 
     def sync(self, spec: SignalSpec, index: TriggerIndex) -> None:
         """Connect ``spec``'s receiver to exactly the models its triggers watch."""
@@ -113,12 +113,15 @@ class ModelReceivers:
     def after_refresh(self, index: TriggerIndex, delay: float) -> None:
         from .signals import registry
 
-        if index is self._synced:
-            return
-        self._synced = index
-        for spec in registry:
-            if spec.sender_is_action_model:
-                self.sync(spec, index)
+        # Check, record and apply under one lock: two threads refreshing at once must not
+        # leave the receivers of one index behind the record of another.
+        with self._lock:
+            if index is self._synced:
+                return
+            self._synced = index
+            for spec in registry:
+                if spec.sender_is_action_model:
+                    self.sync(spec, index)
 
 
 def _flush(sender: Any, instance: Any = None, **kwargs: Any) -> None:

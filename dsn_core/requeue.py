@@ -12,10 +12,12 @@ twice, or while workers run, never sends a delivery twice.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import CharField, TextField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from .conf import get_number_setting
@@ -43,24 +45,31 @@ def requeue() -> RequeueReport:
         status=DeliveryStatus.SENDING,
         claimed_at__lt=now - timedelta(seconds=get_number_setting("CLAIM_TIMEOUT")),
     )
-    hopeless = list(
-        Delivery.objects.filter(
-            Q(pk__in=lost.filter(attempts__gte=max_attempts).values("pk"))
-            | Q(status=DeliveryStatus.PENDING, backend__isnull=True)
-        )
+    # Conditional UPDATEs, stamped with a token: a worker finishing a row at this moment
+    # keeps its outcome (and its report), never overwritten by a read-then-write.
+    token = uuid.uuid4()
+    lost.filter(attempts__gte=max_attempts).update(
+        status=DeliveryStatus.FAILED,
+        finished=now,
+        claim=token,
+        claimed_at=None,
+        last_error=Concat(
+            Value("gave up after "),
+            Cast("attempts", CharField()),
+            Value(f" attempts: {LOST}"),
+            output_field=TextField(),
+        ),
     )
-    for delivery in hopeless:
-        delivery.last_error = (
-            "its backend was deleted"
-            if delivery.backend_id is None
-            else f"gave up after {delivery.attempts} attempts: {LOST}"
-        )
-        delivery.status, delivery.finished = DeliveryStatus.FAILED, now
-        delivery.claim, delivery.claimed_at = None, None
-    Delivery.objects.filter(pk__in=[d.pk for d in hopeless]).bulk_update(
-        hopeless, ["status", "finished", "claim", "claimed_at", "last_error"]
+    Delivery.objects.filter(status=DeliveryStatus.PENDING, backend__isnull=True).update(
+        status=DeliveryStatus.FAILED,
+        finished=now,
+        claim=token,
+        last_error="its backend was deleted",
     )
+    hopeless = list(Delivery.objects.filter(claim=token))
+    Delivery.objects.filter(claim=token).update(claim=None)
     for delivery in hopeless:
+        delivery.claim = None
         plugin_manager.delivery_finished(delivery)
 
     released = lost.filter(attempts__lt=max_attempts)

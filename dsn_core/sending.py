@@ -10,6 +10,7 @@ gave the rows to another) cannot overwrite what the other recorded.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +55,10 @@ def send_pending(event_id: int, backend_id: int) -> int:
     if messenger_class is not None and messenger_class.max_batch_size:
         size = min(size, messenger_class.max_batch_size)
     sent = 0
+    claimed = False
+    deadline = time.monotonic() + get_number_setting("TASK_TIME_LIMIT")
     while batch := claim(event_id, backend_id, size):
+        claimed = True
         if messenger_class is None or template_class is None:
             missing = backend.messenger if messenger_class is None else backend.message_template
             reason = f"{missing!r} is not installed in this process (see 'manage.py dsn plugins')"
@@ -62,8 +66,20 @@ def send_pending(event_id: int, backend_id: int) -> int:
         else:
             outcomes = _send_or_fail(event, backend, messenger_class, template_class, batch)
         sent += record_outcomes(batch, outcomes)
-    schedule_retry(event_id, backend_id)
+        if time.monotonic() > deadline and _split_long_tasks():
+            from .tasks import enqueue
+
+            enqueue(event_id, backend_id)  # the rest in a fresh task, within any job timeout
+            return sent
+    if claimed:  # a run that claimed nothing leaves the retry to the run that did
+        schedule_retry(event_id, backend_id)
     return sent
+
+
+def _split_long_tasks() -> bool:
+    from .tasks import can_defer
+
+    return can_defer()  # a queueing backend; the ImmediateBackend runs tasks in place
 
 
 def _send_or_fail(
@@ -139,7 +155,8 @@ def send_batch(
                 logger.error("%s", exc)
                 outcomes[delivery.pk] = PermanentFailure(str(exc))
                 continue
-            delivery.message = dict(rendered.parts)
+            # NUL is text to a template, but PostgreSQL's jsonb refuses it.
+            delivery.message = {k: v.replace("\x00", "") for k, v in rendered.parts.items()}
         recipient = Recipient(delivery.user, delivery.address or None)
         messages.append(
             OutgoingMessage(
@@ -198,7 +215,9 @@ def call_messenger(
         )
         logger.error("%s", reason)
         outcomes = [TransientFailure(reason)] * len(batch)
-    post_send.send(type(messenger), backend=backend, messages=batch, outcomes=outcomes)
+    # The messages are gone: a receiver's error (logged by send_robust) must not turn
+    # them into a failure that is sent again.
+    post_send.send_robust(type(messenger), backend=backend, messages=batch, outcomes=outcomes)
     return outcomes
 
 
@@ -213,17 +232,19 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
         delivery.claimed_at = None
         if isinstance(outcome, Sent):
             delivery.status = DeliveryStatus.SENT
-            delivery.provider_message_id = outcome.provider_id or ""
+            delivery.provider_message_id = _storable(outcome.provider_id or "")[:255]
             delivery.last_error = ""
         elif isinstance(outcome, PermanentFailure):
             delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = outcome.reason
+            delivery.last_error = _storable(outcome.reason)
         elif delivery.attempts >= max_attempts:
             delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = f"gave up after {delivery.attempts} attempts: {outcome.reason}"
+            delivery.last_error = _storable(
+                f"gave up after {delivery.attempts} attempts: {outcome.reason}"
+            )
         else:
             delivery.status = DeliveryStatus.PENDING
-            delivery.last_error = outcome.reason
+            delivery.last_error = _storable(outcome.reason)
             delay = backoff(delivery.attempts, outcome.retry_after)
             delivery.next_attempt_at = now + timedelta(seconds=delay)
         if delivery.is_final:
@@ -233,14 +254,23 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
     # Re-stamp, in one statement, the rows whose claim still holds, then write and report
     # only those: a row whose claim was taken over (`dsn requeue` released it while this
     # worker was sending) belongs to the worker holding it now.
+    # One transaction: `dsn requeue` must not release a row between the re-stamp and
+    # the write (it would be reported here, never written, and sent again).
     held_token = uuid.uuid4()
-    Delivery.objects.using(alias).filter(claim__in=claims).update(claim=held_token)
-    held_rows = Delivery.objects.using(alias).filter(claim=held_token)
-    held = set(held_rows.values_list("pk", flat=True))
-    _write_outcomes([delivery for delivery in batch if delivery.pk in held], held_token)
+    with transaction.atomic(using=alias):
+        Delivery.objects.using(alias).filter(claim__in=claims).update(claim=held_token)
+        held_rows = Delivery.objects.using(alias).filter(claim=held_token)
+        held = set(held_rows.values_list("pk", flat=True))
+        _write_outcomes([delivery for delivery in batch if delivery.pk in held], held_token)
     finished = [delivery for delivery in finished if delivery.pk in held]
     _report(finished)
     return sum(1 for delivery in finished if delivery.status == DeliveryStatus.SENT)
+
+
+def _storable(text: str) -> str:
+    """Text every database stores: PostgreSQL rejects NUL, and a write that fails leaves
+    the whole batch "sending", to be sent again after CLAIM_TIMEOUT."""
+    return str(text).replace("\x00", "\\x00")
 
 
 #: The columns an outcome changes.
@@ -306,7 +336,14 @@ def schedule_retry(event_id: int, backend_id: int) -> None:
         event_id=event_id, backend_id=backend_id, status=DeliveryStatus.PENDING
     ).aggregate(at=Min("next_attempt_at"))["at"]
     if earliest is not None and earliest > timezone.now():
-        enqueue(event_id, backend_id, run_after=earliest)
+        # Rounded up to the second: RQ's scheduler keeps whole seconds and would run the
+        # task up to a second early, when nothing is due yet.
+        whole = earliest.replace(microsecond=0)
+        enqueue(
+            event_id,
+            backend_id,
+            run_after=whole + timedelta(seconds=1) if whole < earliest else whole,
+        )
 
 
 @dataclass(frozen=True)

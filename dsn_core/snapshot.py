@@ -22,10 +22,14 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from .conf import get_names_setting
 from .events import ClassForTemplates
 
 MARK = "__dsn__"
 _SCALARS = (str, int, float, bool, type(None))
+#: Field values no template needs and no outbox row should hold.
+SECRET_FIELDS = frozenset({"password"})
+_TEMPORAL = {cls.__name__: cls for cls in (datetime.datetime, datetime.date, datetime.time)}
 
 
 class Snapshot(dict[str, Any]):
@@ -60,11 +64,15 @@ def dump(value: Any, depth: int = 0) -> Any:
     if isinstance(value, type) and issubclass(value, models.Model):
         return {MARK: "class", "label": value._meta.label_lower, "str": value.__name__}
     if isinstance(value, Mapping):
-        return {str(key): dump(item, depth) for key, item in value.items()}
+        items = {str(key): dump(item, depth) for key, item in value.items()}
+        # A mapping of the sender's (request data, say) that carries the marker must not
+        # load as a snapshot: wrap it.
+        return {MARK: "dict", "items": items} if MARK in items else items
     if isinstance(value, list | tuple | set | frozenset):
         return [dump(item, depth) for item in value]
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
+        # Tagged, so templates get the type back: ``|date``, ``|timesince`` need it.
+        return {MARK: type(value).__name__, "iso": value.isoformat()}
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     return {MARK: "text", "str": str(value)}
@@ -72,7 +80,10 @@ def dump(value: Any, depth: int = 0) -> Any:
 
 def _dump_instance(obj: models.Model, depth: int) -> dict[str, Any]:
     values: dict[str, Any] = {"pk": dump(obj.pk)}
+    excluded = SECRET_FIELDS.union(get_names_setting("SNAPSHOT_EXCLUDE"))
     for field in obj._meta.concrete_fields:
+        if field.name in excluded:
+            continue  # never stored in the outbox, nor shown in the admin
         if field.is_relation:
             values[field.attname] = dump(field.value_from_object(obj))
             if depth == 0:
@@ -113,4 +124,8 @@ def load(data: Any) -> Any:
         return Snapshot({}, data["str"], data["label"])
     if kind == "text":
         return data["str"]
+    if kind in _TEMPORAL:
+        return _TEMPORAL[kind].fromisoformat(data["iso"])
+    if kind == "dict":
+        return {key: load(item) for key, item in data["items"].items()}
     return {key: load(item) for key, item in data.items()}

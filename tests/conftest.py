@@ -68,3 +68,12 @@ def dummy_tasks(settings: Any) -> Any:
     package = "django.tasks" if find_spec("django.tasks") else "django_tasks"
     settings.TASKS = {"default": {"BACKEND": f"{package}.backends.dummy.DummyBackend"}}
     return task_backends["default"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_trigger_index() -> None:
+    """Each test starts by reading the configuration: the index a previous test left in
+    this process describes rows its transaction rolled back."""
+    from dsn_core.matching import holder
+
+    holder.invalidate()

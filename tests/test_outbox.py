@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core.management import call_command
@@ -13,10 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dsn_core import hookimpl
-from dsn_core.messages import Sent
+from dsn_core.messages import PermanentFailure, Sent
+from dsn_core.messengers import BaseMessenger as Messenger
 from dsn_core.models import Backend, Delivery, Event, Trigger
 from dsn_core.requeue import requeue
 from dsn_core.sending import claim, record_outcomes, send_pending
+from dsn_core.signals import post_send
 from tests.testapp.models import TestModel1
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +157,10 @@ def test_a_deferring_task_backend_gets_the_retry_scheduled(dummy_tasks, watched,
     results = dummy_tasks.results
     delivery.refresh_from_db()
     assert [r.args for r in results] == [[delivery.event_id, delivery.backend_id]]
-    assert results[0].task.run_after == delivery.next_attempt_at
+    # Rounded up to the second (RQ's scheduler keeps whole seconds), never early.
+    run_after = results[0].task.run_after
+    assert run_after.microsecond == 0
+    assert delivery.next_attempt_at <= run_after < delivery.next_attempt_at + timedelta(seconds=1)
 
 
 def test_permanent_failure_stops_at_once(watched, commit):
@@ -318,3 +323,127 @@ def test_stats_counts_by_messenger_and_status(watched, commit):
     call_command("dsn", "stats", stdout=text)
     assert "dsn_test_outbox" in text.getvalue()
     assert text.getvalue().splitlines()[-1].split() == ["all", "0", "0", "1", "1", "0", "2"]
+
+
+def test_a_retry_resends_the_text_rendered_at_the_first_attempt(watched, dsn_outbox, commit):
+    subscription = watched(fail="transient")
+    with commit():
+        TestModel1.objects.create(name="x")
+    delivery = Delivery.objects.get()
+    assert delivery.message == {"text": "Hello u0: post_save on x.", "subject": "[post_save] x"}
+    Delivery.objects.update(message={"text": "as first rendered"}, next_attempt_at=timezone.now())
+    Backend.objects.filter(pk=subscription.backends.get().pk).update(options={})
+
+    requeue()
+
+    assert [m.message.text for m in dsn_outbox] == ["as first rendered"]
+
+
+class CountingMessenger(Messenger):
+    """Batches of at most two; remembers each call's size."""
+
+    id = "counting"
+    channel = "console"
+    max_batch_size = 2
+    calls: ClassVar[list[int]] = []
+
+    def send(self, messages: Any) -> list[Any]:
+        type(self).calls.append(len(messages))
+        return [Sent(f"c-{m.reference}") for m in messages]
+
+
+class CountingPlugin:
+    @hookimpl
+    def dsn_register_messengers(self, register: Any) -> None:
+        register(CountingMessenger)
+
+
+def test_a_messenger_gets_batches_no_larger_than_it_accepts(
+    subscribe, user_factory, dsn_plugin, commit
+):
+    dsn_plugin(CountingPlugin(), name="counting")
+    CountingMessenger.calls.clear()
+    subscribe(
+        Trigger.save_by_model("post_save", action_object=TestModel1),
+        users=[user_factory(f"u{n}") for n in range(5)],
+        messenger="counting",
+    )
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    assert CountingMessenger.calls == [2, 2, 1]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_raising_post_send_receiver_does_not_resend(watched, dsn_outbox, commit, settings):
+    settings.DSN = {**settings.DSN, "STRICT": False}
+    watched(users=1)
+
+    def broken_metrics(**kwargs: Any) -> None:
+        raise RuntimeError("metrics down")
+
+    post_send.connect(broken_metrics)
+    try:
+        with commit():
+            TestModel1.objects.create(name="x")
+    finally:
+        post_send.disconnect(broken_metrics)
+    requeue()
+
+    assert len(dsn_outbox) == 1
+    assert Delivery.objects.get().status == "sent"
+
+
+class OddOutcomes(Messenger):
+    """Outcomes a database may refuse: a NUL, a provider id past the column."""
+
+    id = "odd"
+    channel = "console"
+
+    def send(self, messages: Any) -> list[Any]:
+        return [
+            Sent("x" * 300) if m.recipient.user.username == "long" else PermanentFailure("a\x00b")
+            for m in messages
+        ]
+
+
+class OddPlugin:
+    @hookimpl
+    def dsn_register_messengers(self, register: Any) -> None:
+        register(OddOutcomes)
+
+
+def test_outcomes_every_database_can_store(subscribe, user_factory, dsn_plugin, commit):
+    dsn_plugin(OddPlugin(), name="odd")
+    subscribe(
+        Trigger.save_by_model("post_save", action_object=TestModel1),
+        users=[user_factory("long"), user_factory("nul")],
+        messenger="odd",
+    )
+
+    with commit():
+        TestModel1.objects.create(name="x")
+
+    rows = dict(Delivery.objects.values_list("user__username", "status"))
+    assert rows == {"long": "sent", "nul": "failed"}  # not stuck "sending"
+    assert Delivery.objects.get(user__username="nul").last_error == "a\\x00b"
+
+
+def test_a_long_task_hands_the_rest_to_a_new_one(
+    dummy_tasks, subscribe, user_factory, dsn_outbox, settings
+):
+    settings.DSN = {**settings.DSN, "TASK_TIME_LIMIT": 0, "BATCH_SIZE": 2}
+    subscribe(
+        Trigger.save_by_model("post_save", action_object=TestModel1),
+        users=[user_factory(f"u{n}") for n in range(5)],
+    )
+    TestModel1.objects.create(name="x")
+    event_id, backend_id = Delivery.objects.values_list("event_id", "backend_id")[0]
+    assert backend_id is not None
+
+    sent = send_pending(event_id, backend_id)
+
+    assert sent == 2  # one batch, then the time was up
+    assert [r.args for r in dummy_tasks.results] == [[event_id, backend_id]]
+    assert Delivery.objects.filter(status="pending").count() == 3

@@ -268,3 +268,20 @@ def test_seed_style_context_sees_what_get_template_context_added() -> None:
     text = Timed().render("recipient", {"verb": "user_logged_in"}, {"user": "who logged in"})
 
     assert text == "noon recipient who logged in"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_deferred_save_is_not_sent_with_the_next_one(subscribe, user_factory, dsn_outbox):
+    subscribe(
+        Trigger.save_by_model("pre_save", action_object=TestModel1), users=[user_factory("u")]
+    )
+    existing = TestModel1.objects.create(name="first")
+    dsn_outbox.clear()
+    clash = TestModel1(pk=existing.pk, name="clash")
+    with pytest.raises(IntegrityError):
+        clash.save(force_insert=True)  # deferred on the instance, then the INSERT fails
+
+    with transaction.atomic():  # saved again, in a transaction this time
+        clash.save()
+
+    assert [m.message.text for m in dsn_outbox] == ["Hello u: pre_save on clash."]
