@@ -251,11 +251,10 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
             delivery.finished = now
             finished.append(delivery)
     alias = router.db_for_write(Delivery)
-    # Re-stamp, in one statement, the rows whose claim still holds, then write and report
-    # only those: a row whose claim was taken over (`dsn requeue` released it while this
-    # worker was sending) belongs to the worker holding it now.
-    # One transaction: `dsn requeue` must not release a row between the re-stamp and
-    # the write (it would be reported here, never written, and sent again).
+    # Re-stamp the rows whose claim still holds, then write and report only those: a row
+    # whose claim was taken over (`dsn requeue` released it while this worker was sending)
+    # belongs to the worker holding it now. One transaction, so requeue cannot release a
+    # row between the re-stamp and the write (reported here, never written, sent again).
     held_token = uuid.uuid4()
     with transaction.atomic(using=alias):
         Delivery.objects.using(alias).filter(claim__in=claims).update(claim=held_token)
