@@ -9,9 +9,7 @@ row is counted, enqueued or reported twice.
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -22,8 +20,7 @@ from django.utils import timezone
 
 from . import registry
 from .models import Delivery, DeliveryStatus
-
-logger = logging.getLogger(__name__)
+from .tasks import enqueue_groups
 
 #: What "retry now" takes; a sending delivery has a worker on it, a sent one went.
 RETRYABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
@@ -74,7 +71,7 @@ def retry_now(queryset: QuerySet[Delivery], by: str = "") -> RetryReport:
     stamped = Delivery.objects.using(queryset.db).filter(claim=token)
     groups = sorted(set(stamped.values_list("event_id", "backend_id")))
     stamped.update(claim=None)
-    transaction.on_commit(partial(_enqueue, groups), using=queryset.db)
+    transaction.on_commit(partial(enqueue_groups, groups), using=queryset.db)
     return RetryReport(
         retried=retried,
         tasks=len(groups),
@@ -107,19 +104,6 @@ def _address_missing_ones(candidates: QuerySet[Delivery]) -> list[int]:
             unreachable.append(delivery.pk)
     Delivery.objects.using(candidates.db).bulk_update(found, ["address"])
     return unreachable
-
-
-def _enqueue(groups: Iterable[tuple[int, int | None]]) -> None:
-    from .tasks import enqueue
-
-    for event_id, backend_id in groups:
-        if backend_id is None:  # its backend was deleted since: `dsn requeue` fails it
-            continue
-        try:
-            enqueue(event_id, backend_id)
-        except Exception:
-            # The rows are pending and due: `dsn requeue` will enqueue them.
-            logger.exception("DSN could not enqueue event %s, backend %s.", event_id, backend_id)
 
 
 def cancel(queryset: QuerySet[Delivery], by: str) -> int:

@@ -103,19 +103,10 @@ def _deliveries(backend: Any, users: list[Any], now: Any) -> list[Delivery]:
 def after_commit(recorded: Recorded) -> None:
     """Report deliveries skipped at once, and enqueue the rest (one task per backend)."""
     from .plugins import plugin_manager
-    from .tasks import enqueue
+    from .tasks import enqueue_groups
 
     for delivery in recorded.skipped:
         logger.info("DSN skipped delivery %s: %s", delivery.pk, delivery.last_error)
         plugin_manager.delivery_finished(delivery)
-    for backend_id in recorded.groups:
-        assert recorded.event_id is not None
-        try:
-            enqueue(recorded.event_id, backend_id)
-        except Exception:
-            # The rows are committed and pending: `manage.py dsn requeue` will find them.
-            logger.exception(
-                "DSN could not enqueue event %s for backend %s; run 'manage.py dsn requeue'.",
-                recorded.event_id,
-                backend_id,
-            )
+    if recorded.event_id is not None:
+        enqueue_groups((recorded.event_id, backend_id) for backend_id in recorded.groups)

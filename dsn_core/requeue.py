@@ -11,7 +11,6 @@ twice, or while workers run, never sends a delivery twice.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,8 +21,6 @@ from django.utils import timezone
 
 from .conf import get_number_setting
 from .models import Delivery, DeliveryStatus
-
-logger = logging.getLogger(__name__)
 
 LOST = "its worker was lost while sending; the provider may have received it"
 
@@ -37,7 +34,7 @@ class RequeueReport:
 
 def requeue() -> RequeueReport:
     from .plugins import plugin_manager
-    from .tasks import can_defer, enqueue
+    from .tasks import can_defer, enqueue_groups
 
     now = timezone.now()
     max_attempts = int(get_number_setting("MAX_ATTEMPTS"))
@@ -91,13 +88,5 @@ def requeue() -> RequeueReport:
         next_attempt_at__lte=now - timedelta(seconds=grace),
     )
     groups = released_groups | set(due.values_list("event_id", "backend_id").distinct())
-    enqueued = 0
-    for event_id, backend_id in sorted(groups, key=lambda group: (group[0], group[1] or 0)):
-        if backend_id is None:
-            continue
-        try:
-            enqueue(event_id, backend_id)
-            enqueued += 1
-        except Exception:
-            logger.exception("DSN could not enqueue event %s, backend %s.", event_id, backend_id)
+    enqueued = enqueue_groups(groups)
     return RequeueReport(released_count, len(hopeless), enqueued)

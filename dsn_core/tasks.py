@@ -10,6 +10,8 @@ payload is JSON, and a worker reads everything else from the outbox rows.
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 try:  # Django 6
@@ -19,7 +21,9 @@ except ImportError:  # Django 5.2: the backport
 
 from .conf import get_setting
 
-__all__ = ["can_defer", "enqueue", "send_deliveries", "task_backends"]
+__all__ = ["can_defer", "enqueue", "enqueue_groups", "send_deliveries", "task_backends"]
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -44,3 +48,26 @@ def enqueue(event_id: int, backend_id: int, *, run_after: datetime.datetime | No
 
 def can_defer() -> bool:
     return bool(task_backends[str(get_setting("TASK_BACKEND"))].supports_defer)
+
+
+def enqueue_groups(groups: Iterable[tuple[int, int | None]]) -> int:
+    """Enqueue one task per (event, backend); return how many were enqueued.
+
+    A group whose backend was deleted is passed over (`dsn requeue` fails its rows), and a
+    broker error is logged, not raised: the rows stay pending and due, and `dsn requeue`
+    enqueues them later.
+    """
+    enqueued = 0
+    for event_id, backend_id in sorted({g for g in groups if g[1] is not None}):
+        assert backend_id is not None
+        try:
+            enqueue(event_id, backend_id)
+        except Exception:
+            logger.exception(
+                "DSN could not enqueue event %s for backend %s; 'manage.py dsn requeue' will.",
+                event_id,
+                backend_id,
+            )
+        else:
+            enqueued += 1
+    return enqueued
