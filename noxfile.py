@@ -27,12 +27,16 @@ from tools.pgserver import PostgresNotInstalled, throwaway_postgres  # noqa: E40
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "build"]
+nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "build"]
 
 PYTHON = "3.11"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
+PLUGIN_TOML = {plugin.name: nox.project.load_toml(plugin / "pyproject.toml") for plugin in PLUGINS}
 SQLITE = {"DSN_TEST_DB": "sqlite"}
+ALONE_CHECK = """import sys, importlib.metadata as m
+found = {e.dist.name for e in m.entry_points(group="dsn")}
+sys.exit(f"other plugins installed: {found}" if found - {sys.argv[1]} else None)"""
 
 
 def _expose_pyenv_pythons() -> None:
@@ -60,6 +64,23 @@ _expose_pyenv_pythons()
 # Compiled bytecode in the venvs: the tests start Django processes (workers, the demo),
 # and each compiles every module it imports when no .pyc exists.
 os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+
+
+def _plugin_groups(group: str, plugins: list[Path] = PLUGINS) -> list[str]:
+    """A dependency group (test, typecheck) of each plugin's own pyproject.toml."""
+    found: list[str] = []
+    for plugin in plugins:
+        found += nox.project.dependency_groups(PLUGIN_TOML[plugin.name], group)
+    return found
+
+
+def _pytest_everywhere(session: nox.Session, env: dict[str, str]) -> None:
+    """Core's suite, then each plugin's from its own directory (its own pytest config,
+    its own Django settings, its entry point loaded as a site would)."""
+    session.run("pytest", *session.posargs, env=env)
+    for plugin in PLUGINS:
+        with session.chdir(plugin):
+            session.run("pytest", *session.posargs, env=env)
 
 
 def _postgres_unavailable(session: nox.Session, what: str) -> None:
@@ -95,16 +116,36 @@ def tests(session: nox.Session, django: str) -> None:
         ".",
         *plugins,
         *nox.project.dependency_groups(PYPROJECT, "test"),
+        *_plugin_groups("test"),
         "psycopg[binary]",
         django,  # one resolve, so the Django pin holds for every package
     )
-    session.run("pytest", *session.posargs, env=SQLITE)
+    _pytest_everywhere(session, SQLITE)
     try:
         with throwaway_postgres() as pg_env:
             session.log(f"PostgreSQL on {pg_env['PGHOST']}:{pg_env['PGPORT']}")
-            session.run("pytest", *session.posargs, env=pg_env)
+            _pytest_everywhere(session, pg_env)
     except PostgresNotInstalled:
         _postgres_unavailable(session, "tests")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("plugin", [plugin.name for plugin in PLUGINS])
+def plugin_alone(session: nox.Session, plugin: str) -> None:
+    """One plugin with only dsn-core, both built as distributions: proves it needs no
+    other plugin, and that its wheel carries what its tests use (templates, py.typed)."""
+    path = ROOT / "plugins" / plugin
+    reinstall = ["--reinstall-package", "dsn-core", "--reinstall-package", plugin]
+    session.install(
+        *(reinstall if session.venv_backend == "uv" else []),
+        str(ROOT),
+        str(path),
+        *_plugin_groups("test", [path]),
+    )
+    # Only dsn-core's built-in plugin and this one answer in the "dsn" entry-point group.
+    session.run("python", "-c", ALONE_CHECK, plugin)
+    with session.chdir(path):
+        session.run("pytest", *session.posargs, env=SQLITE)
 
 
 @nox.session(python=PYTHON)
@@ -118,10 +159,19 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict (settings in pyproject); django-stubs loads tests/settings.py."""
+    plugins = [arg for plugin in PLUGINS for arg in ("-e", str(plugin))]
     session.install(
-        "-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"), "psycopg[binary]"
+        "-e",
+        ".",
+        *plugins,
+        *nox.project.dependency_groups(PYPROJECT, "typecheck"),
+        *_plugin_groups("typecheck"),
+        "psycopg[binary]",
     )
     session.run("mypy", "dsn_core", "tests")
+    for plugin in PLUGINS:  # each with its own config: its tests have their own settings
+        with session.chdir(plugin):
+            session.run("mypy", "src", "tests")
 
 
 @nox.session(python=PYTHON)

@@ -118,6 +118,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     ]
     list_filter = [
         "status",
+        "provider_status",
         MessengerFilter,
         "created",
         ("backend", BackendListFilter),
@@ -138,6 +139,8 @@ class DeliveryAdmin(ReadOnlyAdmin):
                     "claimed_at",
                     "last_error",
                     "provider_message_id",
+                    "provider_status",
+                    "provider_updated",
                     "backend",
                     "created",
                     "finished",

@@ -45,8 +45,9 @@ def dsn_resolve_address(user: Any, channel: str) -> str | None:
     if channel == "console":
         return str(user.get_username())
     prefetched = getattr(user, contact_points_attr(channel), None)
-    if prefetched is not None:
-        return prefetched[0].address if prefetched else None
+    if prefetched is not None:  # every point of the channel, newest first
+        usable = [p for p in prefetched if p.verified and not p.invalid_reason]
+        return usable[0].address if usable else None
     from .models import ContactPoint
 
     point = (

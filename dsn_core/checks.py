@@ -105,6 +105,22 @@ def check_message_templates(
     return messages
 
 
+def backends_using(messenger_id: str) -> list[str]:
+    """Names of the enabled Backends that use ``messenger_id`` ([] before ``migrate``).
+
+    A channel plugin's ``check()`` reports a missing credential as an Error only when a
+    Backend uses the messenger: installing a plugin must not stop ``migrate`` or a site
+    that has not configured it yet.
+    """
+    from .models import Backend
+
+    try:
+        rows = Backend.objects.filter(messenger=messenger_id, enabled=True).order_by("pk")
+        return [name or f"#{pk}" for pk, name in rows.values_list("pk", "name")]
+    except DatabaseError:
+        return []
+
+
 @register()
 def check_backends(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     from .models import Backend

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.urls import URLPattern, URLResolver
 
+    from .cli import Subcommand
     from .message_templates import BaseMessageTemplate
     from .messengers import BaseMessenger
     from .models import Delivery
@@ -75,6 +76,15 @@ def dsn_register_urls(register: Callable[[list[URLPattern | URLResolver]], None]
     ``include("dsn_core.urls")``: provider webhooks, chat linking.
 
     A webhook must verify the provider's signature before it changes anything.
+    """
+
+
+@_hookspec
+def dsn_register_commands(register: Callable[[Subcommand], None]) -> None:
+    """Register ``manage.py dsn <name>`` subcommands (``dsn telegram poll``).
+
+    Build each with :func:`dsn_core.cli.subcommand`; a name core or another plugin
+    already uses is refused with a message naming both.
     """
 
 

@@ -19,7 +19,13 @@ from django.utils import timezone
 from . import registry, snapshot
 from .events import SignalEvent
 from .models import Delivery, DeliveryStatus, Event, content_type_for
-from .recipients import address_of, needs_contact_points, plan, prefetch_contact_points
+from .recipients import (
+    address_of,
+    needs_contact_points,
+    plan,
+    prefetch_contact_points,
+    skip_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +102,7 @@ def _deliveries(backend: Any, users: list[Any], now: Any) -> list[Delivery]:
     rows = []
     for user in users:
         address = address_of(user, messenger.channel)
-        rows.append(row(user, address, "" if address else f"no {messenger.channel} address"))
+        rows.append(row(user, address, skip_reason(user, messenger.channel, address)))
     return rows
 
 

@@ -16,7 +16,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from django.urls import URLPattern, URLResolver
@@ -25,6 +25,9 @@ from . import hookspecs, registry
 from .conf import get_names_setting, get_setting
 from .exceptions import ConfigurationError, RegistrationError
 from .signals import registry as signal_registry
+
+if TYPE_CHECKING:
+    from .cli import Subcommand
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class PluginInfo:
     version: str | None = None
     provides: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # subcommand names it registered
     loaded: bool = False
     blocked: bool = False  # listed in DSN["BLOCKED_PLUGINS"]: found, never imported
 
@@ -91,6 +95,7 @@ class DsnPluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.urls: dict[str, list[URLPattern | URLResolver]] = {}
+        self.commands: dict[str, Subcommand] = {}
         self.loaded = False
 
     # -- loading ---------------------------------------------------------------------
@@ -199,7 +204,8 @@ class DsnPluginManager:
             for contribution in self._contributions():
                 contribution.remove(lambda source: source != info.name)
             self.urls.pop(info.name, None)
-            info.provides = {}
+            self.commands = {k: c for k, c in self.commands.items() if k not in info.commands}
+            info.commands, info.provides = [], {}
             if self.pm.get_plugin(info.name) is not None:  # nor its runtime hooks
                 self.pm.unregister(name=info.name)
         if exc is not None:
@@ -240,8 +246,9 @@ class DsnPluginManager:
         for contribution in self._contributions():
             contribution.remove(lambda source: source not in names)
         self.urls = {}
+        self.commands = {}
         for info in self.plugins.values():
-            info.provides = {}
+            info.commands, info.provides = [], {}
         for contribution in self._contributions():
             caller = getattr(self.pm.hook, contribution.hook)
             for impl in caller.get_hookimpls():  # registration order: first claim wins
@@ -253,6 +260,10 @@ class DsnPluginManager:
             info = self.plugins[impl.plugin_name]
             if info.loaded:
                 self._collect_urls(impl, info)
+        for impl in self.pm.hook.dsn_register_commands.get_hookimpls():
+            info = self.plugins[impl.plugin_name]
+            if info.loaded:
+                self._collect_commands(impl, info)
 
     def _call_isolated(
         self, impl: pluggy.HookImpl, info: PluginInfo, contribution: _ContributionHook
@@ -299,6 +310,34 @@ class DsnPluginManager:
         if patterns:
             self.urls[info.name] = patterns
             info.provides["urls"] = [str(p.pattern) for p in patterns]
+
+    def _collect_commands(self, impl: pluggy.HookImpl, info: PluginInfo) -> None:
+        from .cli import Subcommand, builtin_subcommands
+
+        taken = {command.name: "dsn-core" for command in builtin_subcommands()}
+        taken.update({name: self.commands[name].handler.__module__ for name in self.commands})
+
+        def register(command: Subcommand) -> None:
+            if not isinstance(command, Subcommand):
+                raise RegistrationError(
+                    f"register() got {command!r}; build it with dsn_core.cli.subcommand()."
+                )
+            if command.name in taken:
+                raise RegistrationError(
+                    f"the subcommand 'dsn {command.name}' is already provided by "
+                    f"{taken[command.name]}"
+                )
+            taken[command.name] = info.display_name
+            self.commands[command.name] = command
+            info.commands.append(command.name)
+
+        try:
+            impl.function(**{name: register for name in impl.argnames if name == "register"})
+        except Exception as exc:
+            self._fail(info, f"failed in dsn_register_commands: {exc!r}", exc)
+            return
+        if info.commands:
+            info.provides["commands"] = list(info.commands)
 
     # -- runtime hooks ---------------------------------------------------------------------
 

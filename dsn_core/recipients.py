@@ -72,14 +72,15 @@ def subscription_users(subscription: Any, event: SignalEvent) -> list[Any]:
 
 
 def prefetch_contact_points(users: list[Any], channel: str) -> None:
-    """Load every user's usable contact points for ``channel`` in one query."""
+    """Load every user's contact points for ``channel``, usable or not, in one query:
+    the usable ones answer the address, the invalid ones say why a user is skipped."""
     from .models import ContactPoint
 
     prefetch_related_objects(
         users,
         Prefetch(
             "dsn_contact_points",
-            queryset=ContactPoint.objects.filter(ContactPoint.usable_for(channel)).order_by("-pk"),
+            queryset=ContactPoint.objects.filter(channel=channel).order_by("-pk"),
             to_attr=contact_points_attr(channel),
         ),
     )
@@ -87,6 +88,28 @@ def prefetch_contact_points(users: list[Any], channel: str) -> None:
 
 def contact_points_attr(channel: str) -> str:
     return f"_dsn_contact_points_{channel}"
+
+
+def skip_reason(user: Any, channel: str, address: str | None) -> str:
+    """Why ``user`` gets no message on ``channel`` ("" when they get one).
+
+    An address a provider rejected (a bounce, a blocked bot, an SMS opt-out) is kept as
+    a contact point with ``invalid_reason``; later events skip it with that reason.
+    """
+    points = getattr(user, contact_points_attr(channel), None) or []
+    if address:
+        for point in points:
+            if point.invalid_reason and _same_address(point.address, address, channel):
+                return f"{channel} address {address} is invalid: {point.invalid_reason}"
+        return ""
+    invalid = [point for point in points if point.invalid_reason]
+    if invalid:
+        return f"no usable {channel} address ({invalid[0].address}: {invalid[0].invalid_reason})"
+    return f"no {channel} address"
+
+
+def _same_address(a: str, b: str, channel: str) -> bool:
+    return a.casefold() == b.casefold() if channel == "email" else a == b
 
 
 def plan(event: SignalEvent) -> list[tuple[Any, list[Any]]]:
@@ -120,4 +143,4 @@ def address_of(user: Any, channel: str) -> str | None:
 
 
 def needs_contact_points(channel: str) -> bool:
-    return channel not in {"email", "console"}
+    return channel != "console"  # email too: a bounced address is an invalid contact point

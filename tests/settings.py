@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib.util import find_spec
 from pathlib import Path
+
+from dsn_core.testing.settings import test_databases
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "dsn-tests-only"
@@ -54,31 +55,7 @@ TEMPLATES = [
     }
 ]
 
-if os.environ.get("DSN_TEST_DB") == "postgres":
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ.get("DSN_TEST_DB_NAME", "dsn"),
-            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
-            "PORT": os.environ.get("PGPORT", "5432"),
-            "USER": os.environ.get("PGUSER", "postgres"),
-            "PASSWORD": os.environ.get("PGPASSWORD", ""),
-            "TEST": {"NAME": os.environ.get("DSN_TEST_DB_NAME", "test_dsn")},
-        }
-    }
-else:
-    # A file, not :memory:, so tests can start other processes on the same database.
-    _db_file = os.environ.get("DSN_TEST_DB_NAME") or str(
-        Path(tempfile.gettempdir()) / f"dsn-test-{os.getpid()}.sqlite3"
-    )
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _db_file,
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-            "TEST": {"NAME": _db_file},
-        }
-    }
+DATABASES = test_databases()
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -104,6 +104,7 @@ def test_plugins_json(dsn_outbox: Any) -> None:
         "recipient_resolvers",
         "signals",
         "urls",
+        "commands",
     }
     assert "console" in core["provides"]["messengers"]
     assert "event_summary" in core["provides"]["message_templates"]

@@ -13,7 +13,14 @@ from . import Options, argument, subcommand
 
 #: Contribution kinds as ``PluginInfo.provides`` names them, in display order. JSON
 #: output always has every key, so scripts need not test for missing ones.
-KINDS = ("messengers", "message templates", "recipient resolvers", "signals", "urls")
+KINDS = (
+    "messengers",
+    "message templates",
+    "recipient resolvers",
+    "signals",
+    "urls",
+    "commands",
+)
 
 
 def _provides(info: PluginInfo) -> dict[str, list[str]]:

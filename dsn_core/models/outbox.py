@@ -96,6 +96,9 @@ class Delivery(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
+    #: What the provider reported later through a webhook ("delivered", "bounced"...).
+    provider_status = models.CharField(_("provider status"), max_length=50, blank=True)
+    provider_updated = models.DateTimeField(_("provider report"), null=True, blank=True)
     #: The rendered parts, saved at the first attempt so retries resend the same text.
     message = models.JSONField(_("message"), null=True, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)

@@ -38,3 +38,37 @@ def dsn_plugin() -> Iterator[Callable[..., Any]]:
             return stack.enter_context(register_plugin(plugin, name))
 
         yield add
+
+
+@pytest.fixture
+def dsn_subscribe(db: None) -> Callable[..., Any]:
+    """``dsn_subscribe(model, users, messenger=..., template=..., options=...)``: a Trigger
+    on ``verb`` (``post_save``) of ``model``, a Backend and a Subscription for ``users``.
+
+    Save a ``model`` inside ``django_capture_on_commit_callbacks(execute=True)`` (or in a
+    ``transaction=True`` test) and the deliveries run through the configured TASKS.
+    """
+    from dsn_core.models import Backend, Subscription, Trigger
+
+    def make(
+        model: Any,
+        users: Any = (),
+        *,
+        messenger: str,
+        template: str = "event_summary",
+        options: dict[str, Any] | None = None,
+        verb: str = "post_save",
+    ) -> Any:
+        trigger = Trigger.save_by_model(verb, action_object=model)
+        backend = Backend.objects.create(
+            name=f"{messenger}/{template}",
+            messenger=messenger,
+            message_template=template,
+            options=options or {},
+        )
+        subscription = Subscription.objects.create(trigger=trigger)
+        subscription.backends.add(backend)
+        subscription.receiver_users.add(*users)
+        return subscription
+
+    return make

@@ -16,7 +16,10 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        self.subcommands: dict[str, Subcommand] = add_subcommands(parser, builtin_subcommands())
+        from dsn_core.plugins import plugin_manager
+
+        commands = [*builtin_subcommands(), *plugin_manager.commands.values()]
+        self.subcommands: dict[str, Subcommand] = add_subcommands(parser, commands)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.subcommands[options["subcommand"]].handler(self, options)
