@@ -171,7 +171,7 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "dsn_core", "tests")
     for plugin in PLUGINS:  # each with its own config: its tests have their own settings
         with session.chdir(plugin):
-            session.run("mypy", "src", "tests")
+            session.run("python", "-m", "mypy", "src", "tests")  # -m: cwd first on sys.path
 
 
 @nox.session(python=PYTHON)
@@ -180,7 +180,8 @@ def demo(session: nox.Session) -> None:
 
     DSN_DEMO_QUEUE=db delivers through django-tasks-db's database queue and a worker.
     """
-    session.install("-e", ".", "django-tasks-db[compat]")
+    # dsn-email: the demo also emails, through Django's console email backend.
+    session.install("-e", ".", "-e", "plugins/dsn-email", "django-tasks-db[compat]")
     try:
         session.run(
             "python",
@@ -198,7 +199,15 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks on SQLite, then on a throwaway PostgreSQL if one can be started."""
     # django-tasks-db: the benchmark also times a real db_worker process.
-    session.install("-e", ".", "psycopg[binary]", "django-tasks-db[compat]>=0.13")
+    session.install(
+        "-e",
+        ".",
+        "-e",
+        "plugins/dsn-email",  # section 6: SendGrid through its real SDK, to a fake API
+        "pytest-httpserver",
+        "psycopg[binary]",
+        "django-tasks-db[compat]>=0.13",
+    )
     session.run("python", "bench/run.py", *session.posargs, env=SQLITE)
     try:
         with throwaway_postgres() as pg_env:

@@ -6,7 +6,8 @@ target is reported, not fatal.
     python bench/run.py                      # SQLite (a fresh temp file)
     DSN_TEST_DB=postgres PGHOST=... PGPORT=... PGUSER=... python bench/run.py
     python bench/run.py --profile            # also cProfile the hot path
-    python bench/run.py --no-outbox          # sections 1 and 2 only
+    python bench/run.py --no-outbox          # sections 1, 2 and 6
+    python bench/run.py --no-channels        # without section 6 (dsn-email's SendGrid)
 
 Run from the repository root; ``nox -s bench`` runs it on SQLite, then PostgreSQL.
 """
@@ -36,6 +37,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 import dsn_core  # noqa: E402
+from bench import channels  # noqa: E402
 from bench.measure import (  # noqa: E402
     HotPathResult,
     MatchedResult,
@@ -280,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--outbox-seconds", type=float, default=1.0, help="budget per count in section 3"
     )
     parser.add_argument("--no-outbox", action="store_true", help="skip sections 3 to 5")
+    parser.add_argument("--no-channels", action="store_true", help="skip section 6")
     parser.add_argument("--profile", action="store_true", help="also cProfile the hot path")
     args = parser.parse_args(argv)
     if args.pairs < 2:
@@ -301,6 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_enqueue(label, outbox)
             print_send(outbox)
             print_memory(outbox)
+        if args.no_channels:
+            pass
+        elif channels.available():
+            channels.print_sendgrid(channels.measure_sendgrid(fixture))
+        else:
+            print("\n6. Channel plugins: skipped (install plugins/dsn-email and pytest-httpserver)")
         if args.profile:
             profile_hot_path(fixture, 20_000)
     return 0

@@ -15,6 +15,7 @@ a real site is read from the environment, with a development default:
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,20 @@ DSN: dict[str, Any] = {
     "REFRESH_INTERVAL": 5.0,
     # False: a notification error is logged and the order still saves.
     "STRICT": False,
-    # A channel plugin reads its own section, and secrets come from the environment, e.g.
-    # "SENDGRID": {"API_KEY": os.environ.get("SENDGRID_API_KEY", "")},
+    # A channel plugin reads its own section; secrets come from the environment, e.g.
+    # "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY") in "EMAIL". dsn-email's
+    # Django email messenger needs no account: mail goes to the console backend below.
+    "EMAIL": {
+        "FROM_EMAIL": "DSN demo shop <shop@example.com>",
+        "SITE_URL": "http://127.0.0.1:8000",
+    },
 }
+
+# Email is printed to this terminal, not sent (Django 6.1 configures mailers in MAILERS).
+if hasattr(import_module("django.core.mail"), "mailers"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # Show what DSN decides (sent, skipped and why) next to the printed messages.
 LOGGING = {

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from dsn_core import registry
 from dsn_core.models import Backend, Subscription, Trigger
 
 from .message_templates import NewOrderTemplate, OrderShippedTemplate
@@ -35,7 +36,7 @@ def _user(username: str, password: str | None = None, **fields: Any) -> Any:
 
 
 def _subscription(
-    name: str, trigger: Trigger, backend: Backend, users: list[Any], group: Group
+    name: str, trigger: Trigger, backend: Backend, users: list[Any], group: Group | None
 ) -> None:
     subscription, created = Subscription.objects.get_or_create(
         name=name, defaults={"trigger": trigger}
@@ -43,7 +44,8 @@ def _subscription(
     if created:  # leave recipients alone once someone may have edited them
         subscription.backends.add(backend)
         subscription.receiver_users.add(*users)
-        subscription.receiver_groups.add(group)
+        if group is not None:
+            subscription.receiver_groups.add(group)
 
 
 @transaction.atomic
@@ -78,3 +80,9 @@ def ensure_demo_data() -> None:
     )
     _subscription("Orders saved: admin and warehouse", order_saved, new_orders, [admin], warehouse)
     _subscription("Orders shipped: admin and warehouse", order_shipped, shipped, [admin], warehouse)
+    if "django_email" in registry.messengers:  # dsn-email is installed (nox -s demo does)
+        emailed = Backend.objects.get_or_create(
+            name="Email (Django's console email backend): order shipped",
+            defaults={"messenger": "django_email", "message_template": OrderShippedTemplate.id},
+        )[0]
+        _subscription("Orders shipped: email the admin", order_shipped, emailed, [admin], None)
