@@ -139,6 +139,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
                     "claimed_at",
                     "last_error",
                     "provider_message_id",
+                    "provider_details",
                     "provider_status",
                     "provider_updated",
                     "backend",

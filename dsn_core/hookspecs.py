@@ -98,6 +98,16 @@ def dsn_resolve_address(user: AbstractBaseUser, channel: str) -> str | None:
     """
 
 
+@_hookspec(firstresult=True)
+def dsn_clean_address(channel: str, address: str) -> str | None:
+    """Validate and normalise an address a contact point is saved with (an E.164 phone).
+
+    Return the normalised address, or ``None`` when ``channel`` is not yours; raise
+    :class:`django.core.exceptions.ValidationError` to refuse it: the admin shows the
+    message on the address field, and ``ContactPoint.save()`` raises it.
+    """
+
+
 @_hookspec
 def dsn_delivery_finished(delivery: Delivery) -> None:
     """Observe a delivery's final outcome (sent, failed or skipped): metrics, audit.

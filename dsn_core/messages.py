@@ -52,9 +52,11 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class Sent:
-    """The provider accepted the message."""
+    """The provider accepted the message. ``details``: what the admin should show about
+    it, as JSON (an SMS's segment count and encoding, say)."""
 
     provider_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
     status: Literal["sent"] = "sent"
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from django.core.exceptions import ValidationError
 from django.urls import URLPattern, URLResolver
 
 from . import hookspecs, registry
@@ -358,6 +359,26 @@ class DsnPluginManager:
             if result is not None:
                 return str(result)
         return None
+
+    def clean_address(self, channel: str, address: str) -> str:
+        """``dsn_clean_address``'s answer, else ``address`` unchanged. A ValidationError
+        refuses the address; any other exception is the plugin's bug: logged, ignored."""
+        arguments = {"channel": channel, "address": address}
+        for impl in reversed(self.pm.hook.dsn_clean_address.get_hookimpls()):
+            try:
+                result = impl.function(**{name: arguments[name] for name in impl.argnames})
+            except ValidationError:
+                raise
+            except Exception:
+                logger.exception(
+                    "DSN plugin %s raised in dsn_clean_address(channel=%r); ignored.",
+                    impl.plugin_name,
+                    channel,
+                )
+                continue
+            if result is not None:
+                return str(result)
+        return address
 
     def delivery_finished(self, delivery: Any) -> None:
         for impl in self.pm.hook.dsn_delivery_finished.get_hookimpls():

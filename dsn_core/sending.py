@@ -9,6 +9,7 @@ gave the rows to another) cannot overwrite what the other recorded.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -233,6 +234,7 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
         if isinstance(outcome, Sent):
             delivery.status = DeliveryStatus.SENT
             delivery.provider_message_id = _storable(outcome.provider_id or "")[:255]
+            delivery.provider_details = _json_details(outcome.details)
             delivery.last_error = ""
         elif isinstance(outcome, PermanentFailure):
             delivery.status = DeliveryStatus.FAILED
@@ -272,6 +274,17 @@ def _storable(text: str) -> str:
     return str(text).replace("\x00", "\\x00")
 
 
+def _json_details(details: Any) -> dict[str, Any]:
+    """``Sent.details`` as a JSON object; what JSON cannot hold is kept as its repr, so a
+    messenger's odd value never fails the write of a whole batch."""
+    try:
+        text = json.dumps(dict(details), default=repr)
+    except (TypeError, ValueError):
+        return {"details": _storable(repr(details))}
+    loaded: dict[str, Any] = json.loads(text.replace("\\u0000", ""))  # jsonb refuses NUL
+    return loaded
+
+
 #: The columns an outcome changes.
 OUTCOME_FIELDS = frozenset(
     {
@@ -279,6 +292,7 @@ OUTCOME_FIELDS = frozenset(
         "claim",
         "claimed_at",
         "provider_message_id",
+        "provider_details",
         "last_error",
         "next_attempt_at",
         "message",

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
@@ -242,9 +243,29 @@ class ContactPoint(models.Model):
     def __str__(self) -> str:
         return f"{self.channel}: {self.address}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every path stores the normal form: code that never calls full_clean() too.
+        self.address = _clean_address(self.channel, self.address)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The channel's plugin validates and normalises the address (``dsn_clean_address``),
+        so the admin shows a refused phone number on the address field."""
+        super().clean()
+        try:
+            self.address = _clean_address(self.channel, self.address)
+        except ValidationError as exc:
+            raise ValidationError({"address": exc.messages}) from exc
+
     @classmethod
     def usable_for(cls, channel: str) -> Q:
         return Q(channel=channel, verified=True, invalid_reason="")
+
+
+def _clean_address(channel: str, address: str) -> str:
+    from dsn_core.plugins import plugin_manager
+
+    return plugin_manager.clean_address(channel, address)
 
 
 class ConfigurationVersion(models.Model):

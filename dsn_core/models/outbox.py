@@ -96,6 +96,8 @@ class Delivery(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
+    #: What the messenger said about the sent message (``Sent.details``), as JSON.
+    provider_details = models.JSONField(_("provider details"), default=dict, blank=True)
     #: What the provider reported later through a webhook ("delivered", "bounced"...).
     provider_status = models.CharField(_("provider status"), max_length=50, blank=True)
     provider_updated = models.DateTimeField(_("provider report"), null=True, blank=True)
