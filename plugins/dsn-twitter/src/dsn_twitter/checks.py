@@ -1,0 +1,69 @@
+"""System checks for ``DSN["TWITTER"]``, run through the messengers' ``check()``.
+
+| id | what |
+|---|---|
+| dsn_twitter.E001 | a setting has the wrong type, or OAuth 1.0a is half configured |
+| dsn_twitter.E002 | an enabled Backend uses an X messenger but there are no credentials |
+| dsn_twitter.W001 | an unknown key in ``DSN["TWITTER"]`` (a typo?) |
+| dsn_twitter.W002 | both OAuth 1.0a and ``OAUTH2_USER_TOKEN`` are set: OAuth 1.0a is used |
+
+No credentials is not an error until a Backend uses the messenger: installing the
+plugin must not stop ``migrate`` or a site that does not post to X yet.
+"""
+
+from __future__ import annotations
+
+from django.core.checks import CheckMessage, Error, Warning
+
+from dsn_core.checks import backends_using
+
+from . import settings
+
+SETTINGS_HINT = (
+    "DSN['TWITTER'] = {'CONSUMER_KEY': env('X_API_KEY'), 'CONSUMER_SECRET': "
+    "env('X_API_SECRET'), 'ACCESS_TOKEN': env('X_ACCESS_TOKEN'), 'ACCESS_TOKEN_SECRET': "
+    "env('X_ACCESS_TOKEN_SECRET')}; see the dsn-twitter README."
+)
+
+
+def settings_messages() -> list[CheckMessage]:
+    """Problems with the section itself, whoever uses it."""
+    messages: list[CheckMessage] = [
+        Error(problem, hint=SETTINGS_HINT, id="dsn_twitter.E001") for problem in settings.problems()
+    ]
+    for key in settings.unknown_keys():
+        messages.append(
+            Warning(
+                f"DSN['TWITTER'][{key!r}] is not a dsn-twitter setting and is ignored.",
+                hint=f"Known settings: {', '.join(sorted(settings.KNOWN_KEYS))}.",
+                id="dsn_twitter.W001",
+            )
+        )
+    if settings.both_configured():
+        messages.append(
+            Warning(
+                "DSN['TWITTER'] sets both OAuth 1.0a keys and OAUTH2_USER_TOKEN; "
+                "OAuth 1.0a is used and the OAuth 2.0 token is ignored.",
+                hint="Remove the one you do not use.",
+                id="dsn_twitter.W002",
+            )
+        )
+    return messages
+
+
+def credential_messages(messenger_id: str) -> list[CheckMessage]:
+    """An Error when Backends use ``messenger_id`` and nothing lets DSN act as the account."""
+    if settings.has_credentials():
+        return []
+    backends = backends_using(messenger_id)
+    if not backends:
+        return []
+    return [
+        Error(
+            f"Backend(s) {', '.join(backends)} send through {messenger_id!r}, but "
+            "DSN['TWITTER'] has no credentials: every delivery would fail.",
+            hint=SETTINGS_HINT + " Or set OAUTH2_USER_TOKEN, or disable the backend(s).",
+            obj=messenger_id,
+            id="dsn_twitter.E002",
+        )
+    ]
