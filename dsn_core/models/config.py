@@ -252,6 +252,8 @@ class ContactPoint(models.Model):
         """The channel's plugin validates and normalises the address (``dsn_clean_address``),
         so the admin shows a refused phone number on the address field."""
         super().clean()
+        if not self.address:
+            return  # the field's own "required" error says it; save() still refuses
         try:
             self.address = _clean_address(self.channel, self.address)
         except ValidationError as exc:
