@@ -23,7 +23,8 @@ from . import registry
 from .forms import BackendForm, SubscriptionForm, TriggerForm, not_installed
 from .matching import configuration_changed
 from .models import Backend, ContactPoint, Subscription, Trigger
-from .plugins import PluginInfo, plugin_manager
+from .plugin_info import PluginInfo
+from .plugins import plugin_manager
 from .signals import registry as signal_registry
 
 PLUGINS_URL_NAME = "dsn_core_plugins"

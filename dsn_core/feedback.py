@@ -20,11 +20,19 @@ from .models import ContactPoint, Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
-#: Provider statuses after which nothing changes; a late "sent" or "processed" report
-#: (webhooks arrive out of order) never overwrites one of these.
-FINAL_PROVIDER_STATUSES = frozenset(
-    {"delivered", "undelivered", "failed", "bounced", "dropped", "spamreport", "read"}
-)
+#: Provider statuses that mean the message did not arrive. A report with ``failed=True``
+#: must use one of them: they are how a failure is recognised later (see sending.py).
+FAILURE_STATUSES = frozenset({"bounced", "dropped", "undelivered", "failed", "rejected"})
+
+#: How final a provider status is. Webhooks arrive out of order: a report never replaces
+#: a higher-ranked one (a late "sent" does not undo "delivered", nor "delivered" a bounce).
+#: Statuses not listed ("queued", "sent", "processed"...) rank 0.
+RANKS: dict[str, int] = {
+    "delivered": 1,
+    "read": 1,
+    "spamreport": 2,
+    **dict.fromkeys(FAILURE_STATUSES, 3),
+}
 
 
 def deliveries(
@@ -37,7 +45,7 @@ def deliveries(
 
     Non-numeric pks are ignored: they come from a request body, signed but not ours.
     """
-    numeric = {int(pk) for pk in map(str, pks) if pk.isdigit()}
+    numeric = {int(pk) for pk in map(str, pks) if _is_pk(pk)}
     ids = {str(provider_id) for provider_id in provider_ids if provider_id}
     if not numeric and not ids:
         return Delivery.objects.none()
@@ -46,19 +54,31 @@ def deliveries(
     )
 
 
+def _is_pk(text: str) -> bool:
+    # ASCII digits only ("²".isdigit() is true), and within a bigint: SQLite raises on
+    # larger numbers where PostgreSQL matches nothing.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def apply_report(
     rows: QuerySet[Delivery], status: str, *, failed: bool = False, detail: str = ""
 ) -> int:
     """Record a provider's ``status`` on ``rows``; return how many changed.
 
-    ``failed=True`` (bounce, dropped, undelivered) turns sent deliveries into failed ones
-    with ``detail`` as their error, and reports them through ``dsn_delivery_finished``.
+    ``failed=True`` (a bounce, a drop, an undelivered SMS; ``status`` one of
+    :data:`FAILURE_STATUSES`) turns sent deliveries into failed ones with ``detail`` as
+    their error, and reports them through ``dsn_delivery_finished`` (a second final
+    outcome for a delivery reported as sent). A row still being sent keeps the status,
+    and its worker records the failure when it writes the outcome.
     """
+    if failed and status not in FAILURE_STATUSES:
+        raise ValueError(
+            f"apply_report(failed=True) needs one of {sorted(FAILURE_STATUSES)}, not {status!r}"
+        )
     status = status[:50]
     now = timezone.now()
-    final = status in FINAL_PROVIDER_STATUSES
-    if not final:
-        rows = rows.exclude(provider_status__in=FINAL_PROVIDER_STATUSES)
+    rank = RANKS.get(status, 0)
+    rows = rows.exclude(provider_status__in=[name for name, r in RANKS.items() if r > rank])
     changed = rows.update(provider_status=status, provider_updated=now)
     if failed:
         with transaction.atomic():

@@ -112,6 +112,9 @@ def dsn_clean_address(channel: str, address: str) -> str | None:
 def dsn_delivery_finished(delivery: Delivery) -> None:
     """Observe a delivery's final outcome (sent, failed or skipped): metrics, audit.
 
+    Called once per outcome, and once more if a provider later reports a sent message
+    as bounced or undelivered (``status`` then ``failed``, ``provider_status`` says why).
+
     ``delivery`` is the :class:`~dsn_core.models.Delivery` row, saved: ``status``,
     ``attempts``, ``last_error``, ``provider_message_id``, its ``event``. An exception
     here is logged, never propagated to the delivery machinery.

@@ -15,7 +15,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver
 from . import hookspecs, registry
 from .conf import get_names_setting, get_setting
 from .exceptions import ConfigurationError, RegistrationError
+from .plugin_info import PluginInfo
 from .signals import registry as signal_registry
 
 if TYPE_CHECKING:
@@ -34,43 +35,6 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dsn"
 BUILTIN = "dsn_core"
-
-
-@dataclass
-class PluginInfo:
-    """What ``dsn plugins`` and the admin show for one plugin."""
-
-    name: str
-    module: str
-    origin: str  # "builtin", "entry point", "setting" or "test"
-    distribution: str | None = None
-    version: str | None = None
-    provides: dict[str, list[str]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)  # subcommand names it registered
-    loaded: bool = False
-    blocked: bool = False  # listed in DSN["BLOCKED_PLUGINS"]: found, never imported
-
-    @property
-    def status(self) -> str:
-        if self.blocked:
-            return "blocked"
-        return "loaded" if self.loaded else "failed"
-
-    @property
-    def display_name(self) -> str:
-        return self.distribution or self.name
-
-    @property
-    def hint(self) -> str:
-        if self.origin == "entry point" and self.distribution:
-            return (
-                f"Upgrade or uninstall {self.distribution} (pip install -U {self.distribution}), "
-                f"or add {self.name!r} to DSN['BLOCKED_PLUGINS']."
-            )
-        if self.origin == "setting":
-            return f"Fix or remove {self.module!r} in DSN['PLUGINS']."
-        return "Fix the plugin or block it with DSN['BLOCKED_PLUGINS']."
 
 
 @dataclass(frozen=True)
@@ -316,18 +280,23 @@ class DsnPluginManager:
         from .cli import Subcommand, builtin_subcommands
 
         taken = {command.name: "dsn-core" for command in builtin_subcommands()}
-        taken.update({name: self.commands[name].handler.__module__ for name in self.commands})
+        taken.update(
+            {name: other.display_name for other in self.plugins.values() for name in other.commands}
+        )
 
         def register(command: Subcommand) -> None:
             if not isinstance(command, Subcommand):
                 raise RegistrationError(
                     f"register() got {command!r}; build it with dsn_core.cli.subcommand()."
                 )
-            if command.name in taken:
-                raise RegistrationError(
-                    f"the subcommand 'dsn {command.name}' is already provided by "
-                    f"{taken[command.name]}"
+            if command.name in taken:  # refuse the command, keep the plugin's channels
+                self._fail(
+                    info,
+                    f"cannot add the subcommand 'dsn {command.name}': "
+                    f"{taken[command.name]} already provides it",
+                    disable=False,
                 )
+                return
             taken[command.name] = info.display_name
             self.commands[command.name] = command
             info.commands.append(command.name)

@@ -156,3 +156,72 @@ def test_backends_using_lists_enabled_backends_of_a_messenger():
     Backend.objects.create(name="other", messenger="email", message_template="t")
     assert backends_using("sms") == ["on"]
     assert backends_using("nothing") == []
+
+
+class BouncedWhileSending(OutboxMessenger):
+    """The provider's webhook reports bob's message dropped before send() returns."""
+
+    id = "bounced_while_sending"
+    channel = "email"
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> Sequence[Outcome]:
+        for message in messages:
+            if message.recipient.address == "bob@example.com":
+                rows = deliveries([self.id], pks=[message.reference])
+                apply_report(rows, "dropped", failed=True, detail="suppressed")
+        return [Sent(provider_id=f"msg-{m.reference}") for m in messages]
+
+
+class BouncingPlugin:
+    @hookimpl
+    def dsn_register_messengers(self, register: Any) -> None:
+        register(BouncedWhileSending)
+
+
+def test_a_failure_reported_while_the_batch_is_sent_wins_over_sent(
+    dsn_plugin, subscribe, user_factory, django_capture_on_commit_callbacks
+):
+    dsn_plugin(BouncingPlugin(), name="bouncing")
+    finished = Finished()
+    dsn_plugin(finished, name="finished")
+    subscribe(
+        Trigger.save_by_model("post_save", action_object=TestModel1),
+        users=[user_factory("ann"), user_factory("bob")],
+        messenger="bounced_while_sending",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        TestModel1.objects.create(name="x")
+    rows = {d.user.username: d for d in Delivery.objects.all() if d.user}
+    assert (rows["ann"].status, rows["ann"].provider_status) == ("sent", "")
+    bob = rows["bob"]
+    assert (bob.status, bob.provider_status) == ("failed", "dropped")
+    assert bob.last_error == "the provider reported the message dropped while it was being sent"
+    assert sorted(finished.rows) == sorted([(rows["ann"].pk, "sent"), (bob.pk, "failed")])
+
+
+def test_reports_never_replace_a_more_final_one(emailed):
+    bob = emailed()["bob"]
+
+    def report(status: str, failed: bool = False) -> str:
+        apply_report(deliveries(["email_outbox"], pks=[bob.pk]), status, failed=failed)
+        bob.refresh_from_db()
+        return f"{bob.status}/{bob.provider_status}"
+
+    assert report("processed") == "sent/processed"
+    assert report("delivered") == "sent/delivered"
+    assert report("sent") == "sent/delivered"  # late progress
+    assert report("spamreport") == "sent/spamreport"
+    assert report("bounced", failed=True) == "failed/bounced"
+    assert report("delivered") == "failed/bounced"  # out of order: the bounce stands
+    assert report("spamreport") == "failed/bounced"
+
+
+def test_a_failure_report_needs_a_failure_status(emailed):
+    bob = emailed()["bob"]
+    with pytest.raises(ValueError, match="needs one of"):
+        apply_report(deliveries(["email_outbox"], pks=[bob.pk]), "oops", failed=True)
+
+
+@pytest.mark.parametrize("pk", ["\u00b2", "1" * 19, "12a", " 1", "-1", ""])
+def test_only_plain_bigint_pks_are_looked_up(pk):
+    assert not deliveries(["email_outbox"], pks=[pk]).exists()

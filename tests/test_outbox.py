@@ -16,8 +16,9 @@ from dsn_core import hookimpl
 from dsn_core.messages import PermanentFailure, Sent
 from dsn_core.messengers import BaseMessenger as Messenger
 from dsn_core.models import Backend, Delivery, Event, Trigger
+from dsn_core.recording import record_outcomes
 from dsn_core.requeue import requeue
-from dsn_core.sending import claim, record_outcomes, send_pending
+from dsn_core.sending import claim, send_pending
 from dsn_core.signals import post_send
 from tests.testapp.models import TestModel1
 

@@ -64,13 +64,14 @@ def test_subcommand_is_gone_with_its_plugin(dsn_plugin: Any) -> None:
         call_command("dsn", "chat", "poll")
 
 
-def test_subcommand_name_taken_by_core_disables_the_plugin_with_both_names(
-    dsn_plugin: Any,
-) -> None:
+def test_subcommand_name_taken_by_core_is_refused_the_plugin_stays(dsn_plugin: Any) -> None:
     info = dsn_plugin(ClashingPlugin(), name="clash")
-    assert not info.loaded
-    assert "'dsn requeue' is already provided by dsn-core" in info.errors[0]
+    assert info.loaded
+    (error,) = info.errors
+    assert error.startswith("DSN plugin clash (ClashingPlugin) cannot add the subcommand")
+    assert "'dsn requeue': dsn-core already provides it" in error
     assert plugin_manager.commands.get("requeue") is None  # core's own is untouched
+    assert "commands" not in info.provides
 
 
 def test_register_refuses_what_is_not_a_subcommand(dsn_plugin: Any) -> None:
@@ -82,6 +83,8 @@ def test_register_refuses_what_is_not_a_subcommand(dsn_plugin: Any) -> None:
 def test_two_plugins_cannot_share_a_subcommand(dsn_plugin: Any) -> None:
     dsn_plugin(ChatPlugin(), name="first")
     second = dsn_plugin(ChatPlugin(), name="second")
-    assert not second.loaded
-    assert "'dsn chat' is already provided by" in second.errors[0]
+    assert second.loaded
+    (error,) = second.errors
+    assert "DSN plugin second" in error
+    assert "'dsn chat': first already provides it" in error
     assert plugin_manager.plugins["first"].provides["commands"] == ["chat"]

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from dsn_core.plugins import PluginInfo, plugin_manager
+from dsn_core.plugin_info import PluginInfo
+from dsn_core.plugins import plugin_manager
 
 from . import Options, argument, subcommand
 
