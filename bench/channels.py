@@ -13,10 +13,11 @@ import contextlib
 import io
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test.utils import override_settings
@@ -88,7 +89,10 @@ def available() -> bool:
 def measure_sendgrid(fixture: Fixture) -> list[ChannelResult]:
     import dsn_email.plugin
 
-    fixture = add_users(fixture, RECIPIENTS)
+    users = list(get_user_model().objects.order_by("pk")[:RECIPIENTS])  # section 3 made them
+    fixture = (
+        add_users(fixture, RECIPIENTS) if len(users) < RECIPIENTS else replace(fixture, users=users)
+    )
     content_type = ContentType.objects.get_for_model(fixture.matched_object)
     with (
         fake_sendgrid() as server,
