@@ -48,6 +48,9 @@ class OutgoingMessage:
     message: RenderedMessage
     reference: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: 1 for the first try. A retry after a timeout may find the first try delivered
+    #: (X refuses a duplicate post): a messenger can tell that from a real refusal.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -77,4 +80,12 @@ class TransientFailure:
     status: Literal["transient"] = "transient"
 
 
-Outcome = Sent | PermanentFailure | TransientFailure
+@dataclass(frozen=True)
+class Skipped:
+    """Nothing to send, on purpose (an empty post): recorded as skipped, not failed."""
+
+    reason: str
+    status: Literal["skipped"] = "skipped"
+
+
+Outcome = Sent | PermanentFailure | TransientFailure | Skipped

@@ -14,7 +14,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from .conf import get_number_setting
-from .messages import Outcome, PermanentFailure, Sent
+from .messages import Outcome, PermanentFailure, Sent, Skipped
 from .models import Delivery, DeliveryStatus
 from .retry import backoff
 
@@ -37,6 +37,9 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
             delivery.last_error = ""
         elif isinstance(outcome, PermanentFailure):
             delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = _storable(outcome.reason)
+        elif isinstance(outcome, Skipped):
+            delivery.status = DeliveryStatus.SKIPPED
             delivery.last_error = _storable(outcome.reason)
         elif delivery.attempts >= max_attempts:
             delivery.status = DeliveryStatus.FAILED

@@ -164,6 +164,7 @@ def send_batch(
                 RenderedMessage(delivery.message),
                 reference=str(delivery.pk),
                 options=backend.options,
+                attempt=delivery.attempts,  # the claim counted this try
             )
         )
     if messages:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dsn_core import registry
 from dsn_core.events import SignalEvent
-from dsn_core.messages import Sent, TransientFailure
+from dsn_core.messages import Sent, Skipped, TransientFailure
 from dsn_core.sending import DirectReport, send_direct
 
 from . import Options, argument, subcommand
@@ -106,6 +106,8 @@ def _outcome(report: DirectReport) -> str:
         return f"Skipped {recipient}: {report.skipped_reason}."
     if isinstance(outcome, Sent):
         return f"Sent to {recipient} (provider id: {outcome.provider_id or 'none'})."
+    if isinstance(outcome, Skipped):
+        return f"Skipped {recipient}: {outcome.reason}."
     if isinstance(outcome, TransientFailure):
         retry = (
             f"; the provider asks to retry after {outcome.retry_after:g} s"

@@ -13,6 +13,7 @@ from .config import (
     Trigger,
     content_type_for,
 )
+from .nonces import UsedKey
 from .outbox import Delivery, DeliveryStatus, Event
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "Event",
     "Subscription",
     "Trigger",
+    "UsedKey",
     "content_type_for",
 ]
