@@ -73,11 +73,16 @@ def closed_port() -> int:
 
 @dataclass
 class SMTPRecorder:
-    """aiosmtpd handler: keeps each message; refuses addresses listed in ``refuse``."""
+    """aiosmtpd handler: keeps each message; refuses addresses listed in ``refuse``,
+    the sender with ``refuse_sender``, answers DATA with ``data_replies`` in turn, and
+    drops the connection at the first MAIL FROM after ``hang_up_after`` messages."""
 
     messages: list[Envelope] = field(default_factory=list)
     sessions: int = 0
     refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply
+    refuse_sender: str = ""
+    data_replies: list[str] = field(default_factory=list)
+    hang_up_after: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -88,6 +93,18 @@ class SMTPRecorder:
         session.host_name = hostname
         return responses
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.hang_up_after is not None and len(self.messages) >= self.hang_up_after:
+            assert server.transport is not None
+            server.transport.close()  # the client sees the connection drop
+            return "421 4.3.2 Closing connection"
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
@@ -97,9 +114,19 @@ class SMTPRecorder:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_replies and not (reply := self.data_replies.pop(0)).startswith("250"):
+            return reply
         with self.lock:
             self.messages.append(envelope)
         return "250 Message accepted for delivery"
+
+
+def use_backend(settings: Any, backend: str, **options: Any) -> None:
+    """Make ``backend`` (a dotted path) Django's email backend: MAILERS on 6.1+."""
+    if hasattr(mail, "mailers"):
+        settings.MAILERS = {"default": {"BACKEND": backend, "OPTIONS": options}}
+    else:
+        settings.EMAIL_BACKEND = backend
 
 
 def use_smtp(settings: Any, port: int) -> None:

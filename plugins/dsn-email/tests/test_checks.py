@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.checks import run_checks
 
 from dsn_core.models import Backend
@@ -83,3 +84,74 @@ def test_email_section_that_is_not_a_dict(settings: Any) -> None:
     settings.DSN = {**settings.DSN, "EMAIL": "smtp"}
     messages = email_checks()["dsn_email.E004"]
     assert any("settings.DSN['EMAIL'] must be a dict" in m for m in messages)
+
+
+def test_webhook_public_key_is_loaded(settings: Any) -> None:
+    email_settings(
+        settings, SENDGRID_WEBHOOK_PUBLIC_KEY="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnot-a-key"
+    )
+    (message,) = email_checks()["dsn_email.E005"]
+    assert "DSN['EMAIL']['SENDGRID_WEBHOOK_PUBLIC_KEY'] is not a usable public key" in message
+    assert "Mail Settings → Event Webhook" in message
+
+
+def test_a_pem_webhook_key_passes_the_check(settings: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    email_settings(settings, SENDGRID_WEBHOOK_PUBLIC_KEY=pem.decode())
+    assert email_checks() == {}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"unsubscribe_group_id": "12"}, "'unsubscribe_group_id' must be a whole number"),
+        ({"categories": [f"c{n}" for n in range(10)]}, "'categories' allows at most 9"),
+        ({"categories": [1]}, "'categories' must be a list of strings"),
+        ({"template_id": ["d-1"]}, "'template_id' must be a string"),
+        ({"one_click_unsubscribe": 1}, "'one_click_unsubscribe' must be true or false"),
+    ],
+)
+def test_backend_options_of_the_wrong_type(options: dict[str, Any], message: str) -> None:
+    Backend.objects.create(
+        name="Mail", messenger="sendgrid", message_template="email_plain", options=options
+    )
+    (found,) = email_checks()["dsn_email.E006"]
+    assert f"Backend Mail: the option {message}" in found
+
+
+def test_one_click_option_is_checked_for_django_email_too() -> None:
+    Backend.objects.create(
+        name="Mail",
+        messenger="django_email",
+        message_template="email_plain",
+        options={"one_click_unsubscribe": "yes", "categories": 5},  # categories: SendGrid's
+    )
+    (found,) = email_checks()["dsn_email.E006"]
+    assert "'one_click_unsubscribe' must be true or false" in found
+
+
+def test_unknown_mailer_alias(settings: Any) -> None:
+    email_settings(settings, MAILER="bulk")
+    assert email_checks() == {}  # no Backend sends Django email yet
+    Backend.objects.create(name="Mail", messenger="django_email", message_template="email_plain")
+    (found,) = email_checks()["dsn_email.E007"]
+    assert found.startswith("DSN['EMAIL']['MAILER'] = 'bulk'")
+    if hasattr(mail, "mailers"):
+        assert "is not in settings.MAILERS (default)" in found
+    else:
+        assert "needs Django 6.1's MAILERS setting" in found
+
+
+@pytest.mark.skipif(not hasattr(mail, "mailers"), reason="MAILERS is Django 6.1+")
+def test_a_configured_mailer_alias_passes(settings: Any) -> None:
+    settings.MAILERS = {**settings.MAILERS, "bulk": settings.MAILERS["default"]}
+    email_settings(settings, MAILER="bulk")
+    Backend.objects.create(name="Mail", messenger="django_email", message_template="email_plain")
+    assert email_checks() == {}

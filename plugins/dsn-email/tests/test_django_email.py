@@ -67,7 +67,8 @@ def test_message_has_text_and_html_parts_and_the_right_headers(
 ) -> None:
     email_settings(settings, REPLY_TO="help@example.com")
     parts = {**PARTS, "unsubscribe_url": "https://shop.test/unsubscribe/x"}
-    (outcome,) = DjangoEmailMessenger({}).send([outgoing("ann@example.com", parts)])
+    messenger = DjangoEmailMessenger({"one_click_unsubscribe": True})
+    (outcome,) = messenger.send([outgoing("ann@example.com", parts)])
     assert isinstance(outcome, Sent)
     (envelope,) = smtp_server.messages
     assert (envelope.mail_from, envelope.rcpt_tos) == ("shop@example.com", ["ann@example.com"])

@@ -208,7 +208,8 @@ def test_rejected_api_key_is_permanent_and_names_the_setting(
     assert "SG.test-key" not in outcome.reason
 
 
-def test_413_and_other_client_errors_are_permanent(fake_sendgrid: FakeSendGrid) -> None:
+def test_413_for_a_single_message_and_404_are_permanent(fake_sendgrid: FakeSendGrid) -> None:
+    # A 413 for several personalizations is split first: test_sendgrid_batches.py.
     fake_sendgrid.answer(413, {"errors": [{"message": "too large"}]})
     fake_sendgrid.answer(404)
     first, second = (SendGridMessenger({}).send([outgoing(n)])[0] for n in range(2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import Any
 
@@ -129,7 +130,7 @@ def test_dropped_fails_spamreport_records_and_blocked_bounce_keeps_the_address(
     ]
     body = json.dumps(events).encode()
     assert post(client, events, signer.headers(body), body).status_code == 200
-    events = [event("spamreport", sent["bob"])]
+    events = [event("spamreport", sent["bob"]), event("spamreport", sent["ann"])]
     body = json.dumps(events).encode()
     assert post(client, events, signer.headers(body), body).status_code == 200
     ann, bob = (Delivery.objects.get(pk=sent[n].pk) for n in ("ann", "bob"))
@@ -138,8 +139,20 @@ def test_dropped_fails_spamreport_records_and_blocked_bounce_keeps_the_address(
         "dropped",
         "SendGrid dropped: Bounced Address",
     )
-    assert (bob.status, bob.provider_status) == ("failed", "spamreport")
+    # Core ranks a failure above a spam report: the later report does not replace it.
+    assert (bob.status, bob.provider_status) == ("failed", "bounced")
+    assert bob.last_error == "SendGrid bounce: 421 try later"
     assert not ContactPoint.objects.exists()  # a blocked bounce is temporary
+
+
+def test_spamreport_is_recorded_on_a_sent_delivery(
+    client: Client, signer: Signer, sent: dict[str, Delivery]
+) -> None:
+    events = [event("delivered", sent["ann"]), event("spamreport", sent["ann"])]
+    body = json.dumps(events).encode()
+    assert post(client, events, signer.headers(body), body).status_code == 200
+    ann = Delivery.objects.get(pk=sent["ann"].pk)
+    assert (ann.status, ann.provider_status) == ("sent", "spamreport")
 
 
 @pytest.mark.parametrize(
@@ -218,3 +231,71 @@ def test_a_bounced_address_is_skipped_by_later_events(
     assert [p["to"][0]["email"] for p in fake_sendgrid.bodies[0]["personalizations"]] == [
         "ann@example.com"
     ]
+
+
+def post_signed(client: Client, signer: Signer, events: list[dict[str, Any]]) -> Any:
+    body = json.dumps(events).encode()
+    return post(client, events, signer.headers(body), body)
+
+
+def test_events_apply_in_timestamp_order_not_list_order(
+    client: Client, signer: Signer, sent: dict[str, Delivery]
+) -> None:
+    now = int(time.time())
+    events = [
+        event("delivered", sent["ann"], timestamp=now + 10),
+        event("bounce", sent["ann"], type="bounce", reason="550 gone", timestamp=now),
+        event("bounce", sent["bob"], type="bounce", reason="550 gone", timestamp=now + 5),
+        event("dropped", sent["bob"], reason="Bounced Address", timestamp=now),
+    ]
+    assert post_signed(client, signer, events).status_code == 200
+    ann, bob = (Delivery.objects.get(pk=sent[n].pk) for n in ("ann", "bob"))
+    assert (ann.status, ann.provider_status) == ("failed", "bounced")
+    # The later of two failures is the status SendGrid ended with.
+    assert (bob.status, bob.provider_status) == ("failed", "bounced")
+    assert bob.last_error == "SendGrid dropped: Bounced Address"  # the first failure's
+
+
+def test_a_later_delivered_does_not_undo_a_bounce(
+    client: Client, signer: Signer, sent: dict[str, Delivery]
+) -> None:
+    now = int(time.time())
+    bounce = event("bounce", sent["ann"], type="bounce", reason="550 gone", timestamp=now)
+    assert post_signed(client, signer, [bounce]).status_code == 200
+    delivered = event("delivered", sent["ann"], timestamp=now + 10)
+    assert post_signed(client, signer, [delivered]).status_code == 200
+    ann = Delivery.objects.get(pk=sent["ann"].pk)
+    assert (ann.status, ann.provider_status) == ("failed", "bounced")
+
+
+@pytest.mark.parametrize("max_age", ["ten", 0, None])
+def test_a_bad_max_age_setting_refuses_with_a_log_line(
+    client: Client,
+    signer: Signer,
+    sent: dict[str, Delivery],
+    settings: Any,
+    caplog: Any,
+    max_age: Any,
+) -> None:
+    email_settings(settings, SENDGRID_WEBHOOK_MAX_AGE=max_age)
+    before = snapshot()
+    response = post_signed(client, signer, [event("bounce", sent["bob"], reason="550")])
+    assert response.status_code == 403
+    assert snapshot() == before
+    assert any(
+        "DSN['EMAIL']['SENDGRID_WEBHOOK_MAX_AGE'] must be a positive number" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.ERROR
+    )
+
+
+def test_a_public_key_pasted_as_pem_is_accepted(
+    client: Client, signer: Signer, sent: dict[str, Delivery], settings: Any
+) -> None:
+    pem = signer.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    email_settings(settings, SENDGRID_WEBHOOK_PUBLIC_KEY="\n" + pem.decode() + "\n")
+    response = post_signed(client, signer, [event("delivered", sent["ann"])])
+    assert response.status_code == 200
+    assert response.json() == {"applied": 1, "ignored": 0}

@@ -12,7 +12,7 @@ from django.core.checks import CheckMessage, Error
 from dsn_core.checks import backends_using
 from dsn_core.exceptions import ConfigurationError
 
-from . import settings
+from . import options, settings
 from .addresses import problem
 
 
@@ -47,7 +47,8 @@ def backend_checks(messenger_id: str) -> list[CheckMessage]:
 
 
 def sendgrid_checks(messenger_id: str) -> list[CheckMessage]:
-    """dsn_email.E001 (no API key while a Backend uses SendGrid), E004 (bad timeout)."""
+    """dsn_email.E001 (no API key while a Backend uses SendGrid), E004 (bad timeout),
+    E005 (a webhook key that does not load)."""
     messages = backend_checks(messenger_id)
     users = backends_using(messenger_id)
     try:
@@ -68,7 +69,49 @@ def sendgrid_checks(messenger_id: str) -> list[CheckMessage]:
                 id="dsn_email.E001",
             )
         )
-    return messages
+    return messages + webhook_key_checks()
+
+
+def webhook_key_checks() -> list[CheckMessage]:
+    """dsn_email.E005: a set webhook key that does not load refuses every request."""
+    from .webhook_key import verifier
+
+    key = settings.setting("SENDGRID_WEBHOOK_PUBLIC_KEY")
+    if not key:
+        return []
+    try:
+        verifier(str(key))
+    except ValueError as exc:
+        return [
+            Error(
+                f"{settings.setting_name('SENDGRID_WEBHOOK_PUBLIC_KEY')} is not a usable "
+                f"public key: {exc}. Every event webhook request is refused.",
+                hint="Copy the Verification Key from SendGrid (Settings → Mail Settings → "
+                "Event Webhook, Signed Event Webhook Requests) as shown, or as PEM.",
+                id="dsn_email.E005",
+            )
+        ]
+    return []
+
+
+def mailer_checks(messenger_id: str) -> list[CheckMessage]:
+    """dsn_email.E007: a MAILER alias Django does not know, once a Backend needs it."""
+    from .mailers import mailer_problem
+
+    try:
+        why = mailer_problem()
+    except ConfigurationError:
+        return []  # settings_checks() reports it
+    if why is None or not backends_using(messenger_id):
+        return []
+    return [
+        Error(
+            f"{why}.",
+            hint="Name an alias of settings.MAILERS (Django 6.1+), or remove the setting "
+            "to use the default mailer.",
+            id="dsn_email.E007",
+        )
+    ]
 
 
 def _option_checks(messenger_id: str) -> list[CheckMessage]:
@@ -85,13 +128,22 @@ def _option_checks(messenger_id: str) -> list[CheckMessage]:
         )
     except DatabaseError:
         return []
-    for name, options in rows:
+    for name, backend_options in rows:
         for key in ("from_email", "reply_to"):
-            value = (options or {}).get(key) if isinstance(options, dict) else None
+            value = backend_options.get(key) if isinstance(backend_options, dict) else None
             if value and (why := problem(value)):
                 messages.append(
                     _address_error(key.upper(), f"the option {key!r} of Backend {name}", why)
                 )
+        for why in options.problems(backend_options, sendgrid=messenger_id == "sendgrid"):
+            messages.append(
+                Error(
+                    f"Backend {name}: the option {why}.",
+                    hint="Fix the Backend's options in the admin (see dsn-email's README, "
+                    "Backend options).",
+                    id="dsn_email.E006",
+                )
+            )
     return messages
 
 

@@ -1,8 +1,10 @@
 """Email through the site's own email backend: SMTP, console, file, locmem, anymail.
 
 One connection per batch, one message per recipient (multipart text + HTML), each
-addressed to its recipient alone. SMTP refusals are read per recipient: a refused
-address fails permanently, a dropped connection or a 4xx reply fails transiently.
+addressed to its recipient alone. Every message is built and sent inside its own
+``try``: a failure is that message's outcome (email_outcomes.py), never the batch's,
+because a batch that fails as a whole is retried as a whole and the messages already
+handed to the server would go out again. Only a lost connection stops the batch.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from email.utils import make_msgid
+from typing import Any
 
 from django.core.checks import CheckMessage
 from django.core.mail import EmailMultiAlternatives
 
 from dsn_core.exceptions import TransientDeliveryError
-from dsn_core.messages import Outcome, OutgoingMessage, PermanentFailure, Sent, TransientFailure
+from dsn_core.messages import Outcome, OutgoingMessage, Sent, TransientFailure
 from dsn_core.messengers import BaseMessenger
 
-from . import settings
+from . import options, settings
+from .addresses import split
+from .email_outcomes import Judged, judge
 from .mailers import open_connection
 from .text import html_to_text
 
@@ -27,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 class DjangoEmailMessenger(BaseMessenger):
-    """Backend options (optional): ``from_email``, ``reply_to``."""
+    """Backend options (optional): ``from_email``, ``reply_to``, ``one_click_unsubscribe``."""
 
     id = "django_email"
     label = "Email via Django's email backend"
@@ -36,7 +41,8 @@ class DjangoEmailMessenger(BaseMessenger):
     def send(self, messages: Sequence[OutgoingMessage]) -> Sequence[Outcome]:
         if not messages:
             return []
-        emails = [self.email(outgoing) for outgoing in messages]
+        options.require_valid(self.options, sendgrid=False)
+        domain = sender_domain(self.options)
         connection = open_connection()
         try:
             connection.open()
@@ -44,11 +50,12 @@ class DjangoEmailMessenger(BaseMessenger):
             raise TransientDeliveryError(f"cannot connect to the mail server: {exc!r}") from exc
         outcomes: list[Outcome] = []
         try:
-            for email in emails:
-                outcomes.append(self._send_one(connection, email))
-                if isinstance(outcomes[-1], TransientFailure) and _connection_lost(outcomes[-1]):
-                    reason = outcomes[-1].reason
-                    outcomes += [TransientFailure(reason)] * (len(emails) - len(outcomes))
+            for outgoing in messages:
+                judged = self._send_one(connection, outgoing, domain)
+                outcomes.append(judged.outcome)
+                if judged.lost:
+                    reason = judged.outcome.reason  # type: ignore[union-attr]
+                    outcomes += [TransientFailure(reason)] * (len(messages) - len(outcomes))
                     break
         finally:
             try:
@@ -59,17 +66,18 @@ class DjangoEmailMessenger(BaseMessenger):
 
     @classmethod
     def check(cls) -> list[CheckMessage]:
-        from .checks import backend_checks, settings_checks
+        from .checks import backend_checks, mailer_checks, settings_checks
 
-        return settings_checks() + backend_checks(cls.id)
+        return settings_checks() + backend_checks(cls.id) + mailer_checks(cls.id)
 
-    def email(self, outgoing: OutgoingMessage) -> EmailMultiAlternatives:
+    def email(self, outgoing: OutgoingMessage, domain: str) -> EmailMultiAlternatives:
         parts = outgoing.message
         text = parts.text or html_to_text(parts.html)
-        headers = {"Message-ID": make_msgid(domain="dsn")}
+        headers = {"Message-ID": make_msgid(domain=domain)}
         if unsubscribe := parts.parts.get("unsubscribe_url"):
             headers["List-Unsubscribe"] = f"<{unsubscribe}>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            if self.options.get("one_click_unsubscribe"):
+                headers["List-Unsubscribe-Post"] = options.ONE_CLICK
         reply_to = settings.reply_to(self.options)
         email = EmailMultiAlternatives(
             subject=" ".join(parts.subject.split()),
@@ -83,40 +91,28 @@ class DjangoEmailMessenger(BaseMessenger):
             email.attach_alternative(parts.html, "text/html")
         return email
 
-    @staticmethod
-    def _send_one(connection: object, email: EmailMultiAlternatives) -> Outcome:
-        message_id = email.extra_headers["Message-ID"]
+    def _send_one(self, connection: Any, outgoing: OutgoingMessage, domain: str) -> Judged:
         try:
-            sent = connection.send_messages([email])  # type: ignore[attr-defined]
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reason = next(iter(exc.recipients.values()), (550, b""))
-            return _by_code(code, f"recipient refused: {code} {_decode(reason)}")
-        except smtplib.SMTPSenderRefused as exc:
-            return _by_code(exc.smtp_code, f"sender refused: {_said(exc)}")
-        except smtplib.SMTPResponseException as exc:  # SMTPDataError and others with a code
-            return _by_code(exc.smtp_code, f"mail server said {_said(exc)}")
-        except (OSError, smtplib.SMTPException) as exc:  # disconnects, timeouts
-            return TransientFailure(f"{_LOST}: {type(exc).__name__}: {exc}")
+            email = self.email(outgoing, domain)
+            sent = connection.send_messages([email])
+        except Exception as exc:
+            return judge(exc, str(outgoing.recipient.address))
         if not sent:
-            return TransientFailure("the email backend sent nothing")
-        return Sent(provider_id=message_id)
+            return Judged(TransientFailure("the email backend sent nothing"))
+        return Judged(Sent(provider_id=email.extra_headers["Message-ID"]))
 
 
-_LOST = "connection to the mail server lost"
+def sender_domain(backend_options: dict[str, Any]) -> str:
+    """The From address's domain, for Message-IDs that belong to the sender.
 
-
-def _connection_lost(outcome: TransientFailure) -> bool:
-    return outcome.reason.startswith(_LOST)
-
-
-def _by_code(code: int, reason: str) -> Outcome:
-    """SMTP 4xx is "try again later", 5xx is final."""
-    return TransientFailure(reason) if 400 <= code < 500 else PermanentFailure(reason)
-
-
-def _said(exc: smtplib.SMTPResponseException) -> str:
-    return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
-
-
-def _decode(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    An invalid sender fails the batch transiently: the fix is in a setting or an
+    option (dsn_email.E002 names it), and the deliveries wait for it.
+    """
+    sender = settings.from_email(backend_options)
+    try:
+        return split(sender)[1].rpartition("@")[2]
+    except ValueError as exc:
+        raise TransientDeliveryError(
+            f"the sender is invalid: {exc}; fix the Backend option 'from_email', "
+            f"{settings.setting_name('FROM_EMAIL')} or DEFAULT_FROM_EMAIL (dsn_email.E002)."
+        ) from exc

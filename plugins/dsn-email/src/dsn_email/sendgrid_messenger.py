@@ -5,7 +5,11 @@ Recipients whose rendered message is identical share one API call, up to SendGri
 another's address. With the Backend option ``template_id`` (a dynamic template), every
 message of a batch shares calls and its parts travel as ``dynamic_template_data``.
 Each personalization carries the delivery's id as the custom arg ``dsn_delivery``, which
-the event webhook reads to match events back.
+the event webhook reads to match events back. How the calls' answers become outcomes,
+and when a batch stops calling, is sendgrid_calls.py.
+
+The part ``unsubscribe_url`` (the plugin's convention: a template opts in by rendering
+it) travels per personalization as ``List-Unsubscribe``, so it does not split calls.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from typing import Any
 from django.core.checks import CheckMessage
 
 from dsn_core.exceptions import TransientDeliveryError
-from dsn_core.messages import Outcome, OutgoingMessage, TransientFailure
+from dsn_core.messages import Outcome, OutgoingMessage
 from dsn_core.messengers import BaseMessenger
 
-from . import sendgrid_outcomes, settings
+from . import options, settings
 from .addresses import split
+from .sendgrid_calls import BatchCalls, run
 from .text import html_to_text
 
 logger = logging.getLogger(__name__)
@@ -35,7 +40,8 @@ DELIVERY_ARG = "dsn_delivery"
 class SendGridMessenger(BaseMessenger):
     """Backend options (all optional): ``from_email``, ``reply_to``, ``template_id``
     (a SendGrid dynamic template), ``categories`` (list of strings),
-    ``unsubscribe_group_id`` (SendGrid's ASM group), ``sandbox_mode`` (validate only)."""
+    ``unsubscribe_group_id`` (SendGrid's ASM group), ``sandbox_mode`` (validate only),
+    ``one_click_unsubscribe`` (the site handles RFC 8058 POSTs)."""
 
     id = "sendgrid"
     label = "Email via SendGrid"
@@ -44,21 +50,10 @@ class SendGridMessenger(BaseMessenger):
     def send(self, messages: Sequence[OutgoingMessage]) -> Sequence[Outcome]:
         if not messages:
             return []
-        client = self._client()
-        outcomes: list[Outcome | None] = [None] * len(messages)
-        trouble: TransientFailure | None = None
-        for indexes in self._calls(messages):
-            if trouble is not None:  # rate-limited, down or unreachable: stop calling
-                results: dict[int, Outcome] = dict.fromkeys(indexes, trouble)
-            else:
-                results = self._send_call(client, messages, indexes)
-                trouble = next(
-                    (o for o in results.values() if isinstance(o, TransientFailure)), None
-                )
-            for index, outcome in results.items():
-                outcomes[index] = outcome
-        assert all(outcome is not None for outcome in outcomes)
-        return outcomes  # type: ignore[return-value]
+        options.require_valid(self.options, sendgrid=True)
+        sender = self._sender()
+        batch = BatchCalls(self._client(), lambda indexes: self.body(messages, indexes, sender))
+        return run(batch, list(self._calls(messages)), len(messages))
 
     @classmethod
     def check(cls) -> list[CheckMessage]:
@@ -82,32 +77,47 @@ class SendGridMessenger(BaseMessenger):
         client.client.timeout = settings.number("SENDGRID_TIMEOUT")
         return client
 
+    def _sender(self) -> tuple[str, str]:
+        """``(name, address)`` of the sender; an invalid sender or reply-to fails the
+        batch transiently, as the fix is in a setting or option (dsn_email.E002/E003)."""
+        try:
+            if reply_to := settings.reply_to(self.options):
+                split(reply_to)
+            return split(settings.from_email(self.options))
+        except ValueError as exc:
+            raise TransientDeliveryError(
+                f"the sender is invalid: {exc}; fix the Backend options 'from_email' and "
+                f"'reply_to', {settings.setting_name('FROM_EMAIL')}, "
+                f"{settings.setting_name('REPLY_TO')} or DEFAULT_FROM_EMAIL "
+                "(dsn_email.E002, E003)."
+            ) from exc
+
     def _calls(self, messages: Sequence[OutgoingMessage]) -> Iterator[list[int]]:
-        """Indexes of the messages each call carries, at most 1,000 per call."""
+        """Indexes of the messages each call carries, at most 1,000 per call.
+
+        Messages share a call when what the body carries is the same: subject, text and
+        html (everything, with a dynamic template). Other parts, such as
+        ``unsubscribe_url``, travel per personalization or not at all.
+        """
         groups: dict[Any, list[int]] = {}
         dynamic = bool(self.options.get("template_id"))
         for index, outgoing in enumerate(messages):
-            key = None if dynamic else tuple(sorted(outgoing.message.parts.items()))
+            parts = outgoing.message
+            key = None if dynamic else (parts.subject, parts.text, parts.html)
             groups.setdefault(key, []).append(index)
         for indexes in groups.values():
             for start in range(0, len(indexes), MAX_PERSONALIZATIONS):
                 yield indexes[start : start + MAX_PERSONALIZATIONS]
 
-    def _send_call(
-        self, client: Any, messages: Sequence[OutgoingMessage], indexes: list[int]
-    ) -> dict[int, Outcome]:
-        """One API call; a 400 that names personalizations fails those and resends the
-        rest once, so one malformed address does not fail its 999 neighbours."""
-        outcome, bad = sendgrid_outcomes.call(client, self.body(messages, indexes))
-        if bad and (rest := [i for n, i in enumerate(indexes) if n not in bad]):
-            again, _ = sendgrid_outcomes.call(client, self.body(messages, rest))
-            return {**{i: outcome for i in indexes}, **{i: again for i in rest}}
-        return {i: outcome for i in indexes}
-
-    def body(self, messages: Sequence[OutgoingMessage], indexes: list[int]) -> dict[str, Any]:
+    def body(
+        self,
+        messages: Sequence[OutgoingMessage],
+        indexes: list[int],
+        sender: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The v3 mail send JSON for ``messages[i] for i in indexes``."""
         first = messages[indexes[0]].message
-        name, address = split(settings.from_email(self.options))
+        name, address = sender or split(settings.from_email(self.options))
         body: dict[str, Any] = {
             "from": _address(address, name),
             "personalizations": [self._personalization(messages[i]) for i in indexes],
@@ -115,14 +125,13 @@ class SendGridMessenger(BaseMessenger):
         if reply_to := settings.reply_to(self.options):
             body["reply_to"] = _address(*reversed(split(reply_to)))
         if template_id := self.options.get("template_id"):
-            body["template_id"] = str(template_id)
+            body["template_id"] = template_id
         else:
             body["subject"] = _subject(first.subject, first.text or html_to_text(first.html))
             body["content"] = _content(first.text, first.html)
-        categories = [str(c) for c in self.options.get("categories", [])]
-        body["categories"] = ["dsn", *categories][:10]  # SendGrid allows 10
-        if group := self.options.get("unsubscribe_group_id"):
-            body["asm"] = {"group_id": int(group)}
+        body["categories"] = ["dsn", *options.extra_categories(self.options.get("categories", []))]
+        if (group := self.options.get("unsubscribe_group_id")) is not None:
+            body["asm"] = {"group_id": group}
         if self.options.get("sandbox_mode"):
             body["mail_settings"] = {"sandbox_mode": {"enable": True}}
         return body
@@ -140,7 +149,10 @@ class SendGridMessenger(BaseMessenger):
                 parts["text"] = html_to_text(parts["html"])
             personalization["dynamic_template_data"] = parts
         if unsubscribe := outgoing.message.parts.get("unsubscribe_url"):
-            personalization["headers"] = {"List-Unsubscribe": f"<{unsubscribe}>"}
+            headers = {"List-Unsubscribe": f"<{unsubscribe}>"}
+            if self.options.get("one_click_unsubscribe"):
+                headers["List-Unsubscribe-Post"] = options.ONE_CLICK
+            personalization["headers"] = headers
         return personalization
 
 

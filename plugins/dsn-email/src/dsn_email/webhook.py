@@ -2,7 +2,12 @@
 
 Mounted at ``dsn/email/sendgrid/events/``. Nothing is read or written before the ECDSA
 signature over timestamp + body verifies against ``SENDGRID_WEBHOOK_PUBLIC_KEY`` and the
-timestamp is recent; anything else gets 403 and changes nothing.
+timestamp is recent; anything else gets 403 and changes nothing, a misconfigured setting
+included (logged): SendGrid retries a 5xx for a day, a 403 tells the admin to look.
+
+SendGrid does not promise the order of events, in a request or across requests: each
+request's events are applied in the order of their ``timestamp``, and core never lets a
+report replace a more final one (a late "delivered" does not undo a bounce).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import binascii
 import json
 import logging
 import time
-from collections import defaultdict
+from itertools import groupby
 from typing import Any
 
 from django.db import transaction
@@ -19,10 +24,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dsn_core.exceptions import ConfigurationError
 from dsn_core.feedback import apply_report, deliveries, mark_address_invalid
 
 from . import settings
 from .sendgrid_messenger import DELIVERY_ARG, SendGridMessenger
+from .webhook_key import verifier
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +48,11 @@ EVENTS = {
 @csrf_exempt
 @require_POST
 def sendgrid_events(request: HttpRequest) -> HttpResponse:
-    refusal = verify(request)
+    try:
+        refusal = verify(request)
+    except ConfigurationError as exc:  # a setting of the wrong type: 403, not 500
+        logger.error("SendGrid event webhook: %s Every request is refused.", exc)
+        refusal = "event webhook misconfigured"
     if refusal:
         logger.warning("Refused a SendGrid event webhook request: %s.", refusal)
         return HttpResponseForbidden(refusal)
@@ -77,36 +88,47 @@ def verify(request: HttpRequest) -> str | None:
         return f"timestamp is {int(age)} s old"
     try:
         payload = request.body.decode("utf-8")
-        from sendgrid import EventWebhook
-
-        verifier = EventWebhook(str(public_key))
-        valid = verifier.verify_signature(payload, signature, timestamp)
+        valid = verifier(str(public_key)).verify_signature(payload, signature, timestamp)
     except (UnicodeDecodeError, binascii.Error, ValueError, TypeError) as exc:
         return f"unreadable signature or key ({type(exc).__name__})"
     return None if valid else "signature does not verify"
 
 
 def apply_events(events: list[dict[str, Any]]) -> int:
-    """Apply what SendGrid reported; return how many deliveries it changed."""
+    """Apply what SendGrid reported, oldest first; return how many deliveries changed.
+
+    A run of receipts of one status in a row is one UPDATE (their order among
+    themselves does not matter); a failure is applied on its own, with its reason.
+    """
+    ours = [e for e in events if e.get("event") in EVENTS and e.get(DELIVERY_ARG) is not None]
+    ours.sort(key=_timestamp)  # stable: events of one second keep the request's order
     applied = 0
-    receipts: dict[str, list[Any]] = defaultdict(list)  # status -> delivery pks
-    for event in events:
-        kind, pk = event.get("event"), event.get(DELIVERY_ARG)
-        if kind not in EVENTS or pk is None:
-            continue
-        status, failed = EVENTS[kind]
-        if not failed:
-            receipts[status].append(pk)
-            continue
-        reason = _reason(event)
-        rows = deliveries([SendGridMessenger.id], pks=[pk])
-        applied += apply_report(rows, status, failed=True, detail=f"SendGrid {kind}: {reason}") > 0
-        address = event.get("email")
-        if kind == "bounce" and event.get("type", "bounce") == "bounce" and address:
-            mark_address_invalid("email", str(address), f"bounced: {reason}")
-    for status, pks in receipts.items():
-        applied += apply_report(deliveries([SendGridMessenger.id], pks=pks), status)
+    for (status, failed), run in groupby(ours, key=lambda e: EVENTS[e["event"]]):
+        if failed:
+            applied += sum(_apply_failure(event, status) for event in run)
+        else:
+            pks = [event[DELIVERY_ARG] for event in run]
+            applied += apply_report(deliveries([SendGridMessenger.id], pks=pks), status)
     return applied
+
+
+def _apply_failure(event: dict[str, Any], status: str) -> int:
+    kind, reason = event["event"], _reason(event)
+    rows = deliveries([SendGridMessenger.id], pks=[event[DELIVERY_ARG]])
+    changed = apply_report(rows, status, failed=True, detail=f"SendGrid {kind}: {reason}")
+    address = event.get("email")
+    if kind == "bounce" and event.get("type", "bounce") == "bounce" and address:
+        mark_address_invalid("email", str(address), f"bounced: {reason}")
+    return min(changed, 1)
+
+
+def _timestamp(event: dict[str, Any]) -> float:
+    """The event's Unix time; an unreadable one sorts first (it is signed, not ours)."""
+    try:
+        stamp = float(event.get("timestamp", 0))
+    except (TypeError, ValueError):
+        return 0.0
+    return stamp if stamp == stamp else 0.0  # NaN sorts nowhere
 
 
 def _reason(event: dict[str, Any]) -> str:
