@@ -119,3 +119,12 @@ def test_sid_shape_is_checked(db: None, settings: Any, name: str) -> None:
 def test_runs_through_djangos_check_framework(used: Backend, settings: Any) -> None:
     sms_settings(settings, AUTH_TOKEN=None)
     assert "dsn_sms.E002" in [message.id for message in run_checks()]
+
+
+@pytest.mark.parametrize("missing", ["ACCOUNT_SID", "AUTH_TOKEN"])
+def test_blank_credentials_count_as_missing(used: Backend, settings: Any, missing: str) -> None:
+    sms_settings(settings, **{missing: "  \t "})
+    messages = [m for m in TwilioSmsMessenger.check() if m.id == "dsn_sms.E002"]
+    assert len(messages) == 1
+    assert missing in messages[0].msg
+    assert "blank" in messages[0].msg

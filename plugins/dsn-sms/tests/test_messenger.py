@@ -21,6 +21,7 @@ from dsn_core.messages import (
     TransientFailure,
 )
 from dsn_core.models import ContactPoint
+from dsn_sms.errors import classify
 from dsn_sms.messenger import TwilioSmsMessenger
 from dsn_sms.segments import count_segments
 
@@ -322,3 +323,65 @@ def test_one_failure_does_not_stop_the_batch(fake_twilio: FakeTwilio, phone_user
     outcomes = TwilioSmsMessenger({}).send([outgoing(), outgoing("second", "+14155550124")])
     assert isinstance(outcomes[0], PermanentFailure)
     assert isinstance(outcomes[1], Sent)
+
+
+def problem(status: int | None, code: int | None, detail: str, title: str = "Error") -> Response:
+    """An RFC 9457 problem-details body: the SDK raises ``TwilioServiceException``."""
+    body = {
+        "type": f"https://www.twilio.com/docs/errors/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    return Response(json.dumps(body), status=status or 400, content_type="application/problem+json")
+
+
+def test_problem_details_20003_is_permanent_with_a_hint(
+    fake_twilio: FakeTwilio, phone_user: Any
+) -> None:
+    fake_twilio.answer(lambda _: problem(401, 20003, "Authentication Error - invalid username"))
+    outcomes = TwilioSmsMessenger({}).send([outgoing(), outgoing("second", "+14155550124")])
+    assert len(fake_twilio.calls) == 1  # the second message would be refused too
+    for outcome in outcomes:
+        assert isinstance(outcome, PermanentFailure)
+        assert "(20003)" in outcome.reason
+        assert "DSN['SMS']['AUTH_TOKEN']" in outcome.reason
+        assert "manage.py check" in outcome.reason
+        assert "Authentication Error - invalid username" in outcome.reason
+    assert invalid_reason() == ""
+
+
+def test_error_without_http_status_says_so(fake_twilio: FakeTwilio) -> None:
+    # A problem-details body with null status and code: nothing to classify by.
+    fake_twilio.answer(lambda _: problem(None, None, "Something odd"))
+    outcome = send_one()
+    assert isinstance(outcome, PermanentFailure)
+    assert "(no HTTP status)" in outcome.reason
+    assert "HTTP 0" not in outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "text"),
+    [
+        (None, None, "Twilio refused the message (no HTTP status)"),
+        (None, 30001, "Twilio error 30001 (no HTTP status)"),
+        (404, 20404, "Twilio error 20404 (HTTP 404)"),
+        (400, None, "Twilio refused the message (HTTP 400)"),
+    ],
+)
+def test_classify_names_the_status(status: int | None, code: int | None, text: str) -> None:
+    assert classify(status, code).description == text
+
+
+def test_info_log_names_the_sid_not_the_number(
+    fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="dsn_sms")
+    outcome = send_one()
+    assert isinstance(outcome, Sent)
+    [record] = [r for r in caplog.records if r.name == "dsn_sms.messenger"]
+    assert record.levelname == "INFO"
+    assert str(outcome.provider_id) in record.getMessage()
+    assert "+1415***0123" in record.getMessage()
+    assert TO not in caplog.text

@@ -3,13 +3,20 @@ opt-outs; unsigned or tampered ones get 403 and change nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import get_script_prefix, set_script_prefix
 from twilio.request_validator import RequestValidator
 
+from dsn_core.feedback import FAILURE_STATUSES
 from dsn_core.models import ContactPoint, Delivery, DeliveryStatus
+from dsn_sms.callback_urls import status_callback_url
+from dsn_sms.views import FAILED, STATUSES
 
 from .conftest import AUTH_TOKEN, FakeTwilio, fire, sms_settings
 
@@ -165,7 +172,8 @@ def test_without_auth_token_everything_is_refused(
     assert_unchanged(sent)
 
 
-def test_get_is_not_allowed(client: Client) -> None:
+def test_get_is_not_allowed(client: Client, db: None) -> None:
+    # db: any request may let core re-read its trigger index (REFRESH_INTERVAL).
     assert client.get(STATUS_PATH).status_code == 405
     assert client.get(INBOUND_PATH).status_code == 405
 
@@ -217,3 +225,135 @@ def test_unsigned_stop_is_refused(client: Client, alice: Any) -> None:
     signature = sign(f"http://testserver{INBOUND_PATH}", params)
     assert post(client, INBOUND_PATH, inbound("STOP"), signature).status_code == 403
     assert point().invalid_reason == ""
+
+
+def test_failure_statuses_are_core_failure_statuses(client: Client, sent: Delivery) -> None:
+    # apply_report(failed=True) refuses any other status.
+    assert FAILED <= FAILURE_STATUSES
+    assert "canceled" in STATUSES - FAILURE_STATUSES
+    assert post(client, STATUS_PATH, callback(sent, "canceled")).status_code == 204
+    sent.refresh_from_db()
+    assert (sent.provider_status, sent.status) == ("canceled", DeliveryStatus.SENT)
+
+
+# -- the URL Twilio signed, under a script prefix ----------------------------------------
+
+
+@pytest.fixture
+def script_prefix() -> Iterator[None]:
+    """The test client sets the thread's script prefix from SCRIPT_NAME: put it back."""
+    saved = get_script_prefix()
+    try:
+        yield
+    finally:
+        set_script_prefix(saved)
+
+
+def the_callback_url(fake: FakeTwilio) -> str:
+    return fake.calls[-1].form["StatusCallback"]
+
+
+def test_base_url_with_a_path_is_verified_under_script_name(
+    client: Client, sent: Delivery, fake_twilio: FakeTwilio, settings: Any, script_prefix: None
+) -> None:
+    # The site lives under https://sms.example.com/shop/; the proxy passes SCRIPT_NAME.
+    sms_settings(settings, BASE_URL="https://sms.example.com/shop")
+    url = status_callback_url()
+    assert url == "https://sms.example.com/shop/dsn/sms/status/"
+    params = callback(sent, "delivered")
+    response = client.post(
+        STATUS_PATH, params, headers={"X-Twilio-Signature": sign(url, params)}, SCRIPT_NAME="/shop"
+    )
+    assert response.status_code == 204
+    sent.refresh_from_db()
+    assert sent.provider_status == "delivered"
+
+
+def test_force_script_name_is_in_the_callback_and_verified(
+    client: Client,
+    fake_twilio: FakeTwilio,
+    subscribed: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    script_prefix: None,
+) -> None:
+    settings.FORCE_SCRIPT_NAME = "/shop"
+    delivery = fire(django_capture_on_commit_callbacks)
+    url = the_callback_url(fake_twilio)
+    assert url == "https://sms.example.com/shop/dsn/sms/status/"
+    params = callback(delivery, "delivered")
+    # The proxy strips /shop: Django sees /dsn/sms/status/ under FORCE_SCRIPT_NAME.
+    response = client.post(STATUS_PATH, params, headers={"X-Twilio-Signature": sign(url, params)})
+    assert response.status_code == 204
+    delivery.refresh_from_db()
+    assert delivery.provider_status == "delivered"
+
+
+def test_callback_url_does_not_depend_on_the_current_request(
+    settings: Any, script_prefix: None
+) -> None:
+    # Sent inside a request served under SCRIPT_NAME=/shop (ImmediateBackend), the URL is
+    # the one a worker builds: BASE_URL must hold such a prefix (or FORCE_SCRIPT_NAME).
+    set_script_prefix("/shop/")
+    assert status_callback_url() == "https://sms.example.com/dsn/sms/status/"
+    settings.FORCE_SCRIPT_NAME = "/shop/"
+    assert status_callback_url() == "https://sms.example.com/shop/dsn/sms/status/"
+
+
+def test_signature_for_another_prefix_is_refused(
+    client: Client, sent: Delivery, settings: Any, script_prefix: None
+) -> None:
+    params = callback(sent, "failed", ErrorCode="30005")
+    signature = sign(f"https://sms.example.com/other{STATUS_PATH}", params)
+    response = client.post(
+        STATUS_PATH, params, headers={"X-Twilio-Signature": signature}, SCRIPT_NAME="/shop"
+    )
+    assert response.status_code == 403
+    assert_unchanged(sent)
+
+
+# -- STOP from a number DSN does not know ------------------------------------------------
+
+
+def test_stop_from_an_unknown_number_is_logged_masked(
+    client: Client, alice: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    stranger = "+14155550199"
+    response = post(client, INBOUND_PATH, inbound("STOP", sender=stranger))
+    assert response.status_code == 200
+    assert not ContactPoint.objects.filter(address=stranger).exists()
+    [record] = [r for r in caplog.records if r.name == "dsn_sms.views"]
+    assert record.levelname == "WARNING"
+    message = record.getMessage()
+    assert "+1415***0199" in message
+    assert "21610" in message
+    assert stranger not in message
+    assert point().invalid_reason == ""
+
+
+def test_stop_from_a_known_number_logs_no_warning(
+    client: Client, alice: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    post(client, INBOUND_PATH, inbound("STOP"))
+    assert not [r for r in caplog.records if r.name == "dsn_sms.views"]
+
+
+def test_number_added_after_its_stop_is_marked_by_twilios_21610(
+    client: Client,
+    fake_twilio: FakeTwilio,
+    dsn_subscribe: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The STOP is not remembered (no contact point held the number); Twilio's own block
+    # answers the first send with 21610, which marks the contact point from then on.
+    post(client, INBOUND_PATH, inbound("STOP"))
+    bob = get_user_model().objects.create(username="bob")
+    ContactPoint.objects.create(user=bob, channel="sms", address=TO, verified=True)
+    dsn_subscribe(Group, [bob], messenger="twilio_sms", template="sms_event")
+    fake_twilio.fail(400, 21610, "Attempt to send to unsubscribed recipient")
+    delivery = fire(django_capture_on_commit_callbacks)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "21610" in delivery.last_error
+    assert point().invalid_reason == "opted out (STOP)"
+    fire(django_capture_on_commit_callbacks, "Second")  # skipped: no more 21610s
+    assert len(fake_twilio.calls) == 1

@@ -3,7 +3,7 @@
 | id | what |
 |---|---|
 | dsn_sms.E001 | ``DSN["SMS"]`` is not a dict, or a value has the wrong type or form |
-| dsn_sms.E002 | ``ACCOUNT_SID`` or ``AUTH_TOKEN`` missing while a Backend uses the messenger |
+| dsn_sms.E002 | ``ACCOUNT_SID`` or ``AUTH_TOKEN`` missing or blank while a Backend uses it |
 | dsn_sms.E003 | neither ``FROM_NUMBER`` nor ``MESSAGING_SERVICE_SID`` while a Backend uses it |
 | dsn_sms.E004 | ``FROM_NUMBER`` is not a valid number in E.164 |
 | dsn_sms.W001 | ``ACCOUNT_SID`` / ``MESSAGING_SERVICE_SID`` do not look like Twilio SIDs |
@@ -68,11 +68,15 @@ def check_settings(messenger_id: str) -> list[CheckMessage]:
     if not backends:
         return messages
     used_by = f"Backend(s) {', '.join(backends)} send SMS through {messenger_id!r}"
-    missing = [n for n in ("ACCOUNT_SID", "AUTH_TOKEN") if not sms_settings.raw(n)]
+    credentials = {
+        "ACCOUNT_SID": sms_settings.account_sid(),
+        "AUTH_TOKEN": sms_settings.auth_token(),
+    }
+    missing = [name for name, value in credentials.items() if not value]  # blank = missing
     if missing:
         messages.append(
             Error(
-                f"{used_by}, but DSN['SMS'] lacks {' and '.join(missing)}.",
+                f"{used_by}, but DSN['SMS'] lacks {' and '.join(missing)} (unset or blank).",
                 hint="Copy the Account SID and Auth Token from the Twilio console; read the "
                 "token from the environment, e.g. os.environ['TWILIO_AUTH_TOKEN'].",
                 id="dsn_sms.E002",

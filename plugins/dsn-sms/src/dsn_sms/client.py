@@ -36,6 +36,11 @@ class DsnHttpClient(TwilioHttpClient):
         self.last_response = response
         return response
 
+    def close(self) -> None:
+        """Close the pooled connections: a batch's client is not reused."""
+        if self.session is not None:
+            self.session.close()
+
     def retry_after(self) -> float | None:
         """Seconds from the last response's ``Retry-After`` header (None if absent)."""
         if self.last_response is None:

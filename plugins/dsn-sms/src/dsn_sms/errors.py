@@ -2,6 +2,9 @@
 
 https://www.twilio.com/docs/api/errors. A code missing here falls back to the HTTP
 status: 429 and 5xx are transient, any other 4xx is permanent.
+
+An answer that the next message would get too (a rate limit, rejected credentials)
+stops the batch: the messages not sent yet get the same outcome without a call.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ OPTED_OUT = "opted out (STOP)"
 @dataclass(frozen=True)
 class ErrorKind:
     """``invalidate``: the recipient's number is unusable, so its contact point is marked
-    invalid with ``invalid_reason`` (later events skip it with that reason)."""
+    invalid with ``invalid_reason`` (later events skip it with that reason).
+    ``stops_batch``: every other message of the batch would get the same answer."""
 
     transient: bool
     description: str
     invalidate: bool = False
     invalid_reason: str = ""
+    stops_batch: bool = False
 
 
 #: Errors of the Messages API call (classic ``TwilioRestException`` codes).
@@ -28,8 +33,9 @@ SEND_ERRORS: dict[int, ErrorKind] = {
         False,
         "Twilio rejected the credentials (20003): check DSN['SMS']['ACCOUNT_SID'] and "
         "DSN['SMS']['AUTH_TOKEN'] (run 'manage.py check')",
+        stops_batch=True,
     ),
-    20429: ErrorKind(True, "Twilio rate limit (20429)"),
+    20429: ErrorKind(True, "Twilio rate limit (20429)", stops_batch=True),
     21211: ErrorKind(False, "invalid 'To' number (21211)", True, "not a valid phone number"),
     21214: ErrorKind(False, "'To' number cannot be reached (21214)", True, "cannot be reached"),
     21217: ErrorKind(False, "not a valid phone number (21217)", True, "not a valid phone number"),
@@ -70,12 +76,12 @@ def classify(status: int | None, code: int | None) -> ErrorKind:
     """The outcome of a failed API call from its HTTP ``status`` and Twilio ``code``."""
     if code is not None and code in SEND_ERRORS:
         return SEND_ERRORS[code]
-    status = status or 0
     if status == 401:
         return SEND_ERRORS[20003]
     if status == 429:
         return SEND_ERRORS[20429]
-    if status >= 500:
+    if status is not None and status >= 500:
         return ErrorKind(True, f"Twilio server error (HTTP {status})")
     label = f"Twilio error {code}" if code and code != status else "Twilio refused the message"
-    return ErrorKind(False, f"{label} (HTTP {status})")
+    where = f"HTTP {status}" if status else "no HTTP status"  # raised by the SDK itself
+    return ErrorKind(False, f"{label} ({where})")

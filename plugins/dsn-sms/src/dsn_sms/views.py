@@ -1,7 +1,8 @@
 """Twilio webhooks: message status callbacks and (optionally) inbound STOP/START.
 
 Both verify ``X-Twilio-Signature`` with the account's auth token before reading
-anything; a missing or wrong signature gets 403 and changes nothing.
+anything; a missing or wrong signature gets 403 and changes nothing. Twilio's signature
+carries no timestamp or nonce: a captured signed request can be replayed (README).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from django.views.decorators.http import require_POST
 from dsn_core.feedback import apply_report, deliveries, mark_address_invalid, mark_address_valid
 
 from . import settings as sms_settings
+from .callback_urls import public_url
 from .errors import CALLBACK_ERRORS, OPTED_OUT
-from .phone import CHANNEL, normalize_phone
+from .phone import CHANNEL, mask_phone, normalize_phone
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +59,36 @@ def messenger_ids() -> list[str]:
     return [e.id for e in registry.messengers if issubclass(e.cls, TwilioSmsMessenger)]
 
 
-def signature_is_valid(request: HttpRequest) -> bool:
-    """Twilio signs the URL it called plus the sorted POST parameters with the auth token.
+def signed_urls(request: HttpRequest) -> list[str]:
+    """The URLs Twilio may have signed for this request.
 
-    The URL is rebuilt from the request (behind a TLS proxy set SECURE_PROXY_SSL_HEADER)
-    and, when set, from ``BASE_URL``: the URL Twilio was given for status callbacks.
+    - the request's own URL (behind a TLS proxy set SECURE_PROXY_SSL_HEADER);
+    - ``BASE_URL`` + the request's path (script name included);
+    - ``BASE_URL`` + this view's path as a worker reverses it: the status callback URL
+      the messenger gave Twilio, even when the request arrives under another
+      ``SCRIPT_NAME`` (a prefix a proxy adds, or one that is already in ``BASE_URL``).
     """
+    urls = [request.build_absolute_uri()]
+    base = sms_settings.base_url()
+    match = request.resolver_match
+    if base:
+        urls.append(base + request.get_full_path())
+        worker_url = public_url(match.view_name) if match and match.url_name else None
+        if worker_url:
+            query = request.META.get("QUERY_STRING", "")
+            urls.append(worker_url + (f"?{query}" if query else ""))
+    return list(dict.fromkeys(urls))
+
+
+def signature_is_valid(request: HttpRequest) -> bool:
+    """Twilio signs the URL it called plus the sorted POST parameters with the auth token."""
     from twilio.request_validator import RequestValidator
 
     token, signature = sms_settings.auth_token(), request.headers.get(SIGNATURE_HEADER, "")
     if not token or not signature:
         return False
     validator = RequestValidator(token)
-    urls = [request.build_absolute_uri()]
-    if sms_settings.base_url():
-        urls.append(sms_settings.base_url() + request.get_full_path())
-    return any(validator.validate(url, request.POST, signature) for url in urls)
+    return any(validator.validate(url, request.POST, signature) for url in signed_urls(request))
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -127,7 +143,16 @@ def inbound(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         number = ""
     if number and keyword in STOP_KEYWORDS:
-        mark_address_invalid(CHANNEL, number, OPTED_OUT)
+        if not mark_address_invalid(CHANNEL, number, OPTED_OUT):
+            # Nothing to mark, and nowhere to remember it without a model. Twilio blocks
+            # the number itself: the first send to it fails with 21610, which marks the
+            # contact point added meanwhile.
+            logger.warning(
+                "DSN SMS: %s opted out (STOP), but no SMS contact point has that number, "
+                "so DSN records nothing; Twilio refuses sends to it (error 21610), which "
+                "will mark a contact point added later.",
+                mask_phone(number),
+            )
     elif number and keyword in START_KEYWORDS:
         mark_address_valid(CHANNEL, number)
     return HttpResponse(str(MessagingResponse()), content_type="text/xml")
