@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -116,6 +117,43 @@ def closed_port() -> int:
     return port
 
 
+@dataclass
+class HangUpServer:
+    """Accepts TCP connections on 127.0.0.1 and closes each at once: a connection error
+    (``RemoteDisconnected``) that, unlike a closed port, can be counted."""
+
+    url: str
+    connections: int = 0
+
+
+@pytest.fixture
+def hang_up_server() -> Iterator[HangUpServer]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.05)
+    server = HangUpServer(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            server.connections += 1
+            with connection:
+                connection.settimeout(1)
+                connection.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
 @pytest.fixture
 def twitter_settings(settings: Any) -> Callable[..., None]:
     """``twitter_settings(**values)`` replaces DSN["TWITTER"] for the test."""
@@ -124,3 +162,8 @@ def twitter_settings(settings: Any) -> Callable[..., None]:
         settings.DSN = {**settings.DSN, "TWITTER": values}
 
     return replace
+
+
+@pytest.fixture
+def users(django_user_model: Any) -> list[Any]:
+    return [django_user_model.objects.create(username=name) for name in ("ada", "bob", "cy")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from dsn_core.messages import (
     Recipient,
     RenderedMessage,
     Sent,
+    Skipped,
     TransientFailure,
 )
 from dsn_core.models import ContactPoint
@@ -181,10 +183,27 @@ def test_timeout_is_transient(fake_x, settings):
 
 def test_duplicate_content_is_permanent_with_xs_message(fake_x):
     fake_x.answer(POST_PATH, DUPLICATE, 403)
-    outcome = send_post()
+    (outcome,) = TwitterPostMessenger({}).send([replace(post(), attempt=1)])
     assert isinstance(outcome, PermanentFailure)
     assert outcome.reason.startswith("duplicate content")
     assert str(DUPLICATE["detail"]) in outcome.reason
+
+
+@pytest.mark.parametrize("attempt", [2, 5])
+def test_duplicate_content_on_a_retry_is_the_earlier_attempts_post(fake_x, attempt):
+    # The first try timed out after X had created the post: X now refuses the same text.
+    fake_x.answer(POST_PATH, DUPLICATE, 403)
+    (outcome,) = TwitterPostMessenger({}).send([replace(post(), attempt=attempt)])
+    assert outcome == Sent(
+        None, details={"assumed": "duplicate of an earlier attempt that timed out"}
+    )
+
+
+def test_duplicate_in_a_200_errors_body_on_a_retry_is_sent(fake_x):
+    fake_x.answer(POST_PATH, {"errors": [{"detail": str(DUPLICATE["detail"])}]})
+    (outcome,) = TwitterPostMessenger({}).send([replace(post(), attempt=2)])
+    assert isinstance(outcome, Sent)
+    assert outcome.provider_id is None
 
 
 def test_unauthorized_is_permanent_with_a_hint(fake_x):
@@ -261,7 +280,15 @@ def test_unexpected_answer_is_transient_and_logged(fake_x, caplog):
 
 def test_empty_post_is_skipped_without_calling_x(fake_x):
     (outcome,) = TwitterPostMessenger({}).send([post("  \n ")])
-    assert outcome == PermanentFailure("empty post: the message template rendered no text")
+    assert outcome == Skipped("empty post: the message template rendered no text")
+    assert fake_x.requests == []
+
+
+def test_nothing_fits_in_max_length_is_a_failure_not_a_skip(fake_x):
+    (outcome,) = TwitterPostMessenger({"max_length": 2}).send([post("abcdef")])
+    assert outcome == PermanentFailure(
+        "post too long: nothing of it fits in 2 with the ellipsis (Backend option 'max_length')"
+    )
     assert fake_x.requests == []
 
 
@@ -353,9 +380,11 @@ def test_dm_app_level_refusal_does_not_blame_the_user(fake_x, linked):
     assert invalid_reason(linked) == ""
 
 
-def test_dm_duplicate_is_permanent_without_marking(fake_x, linked):
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_dm_duplicate_is_permanent_without_marking(fake_x, linked, attempt):
+    # Only posts: a retried DM that X calls a duplicate is left for the admin to judge.
     fake_x.answer(dm_path("555"), DUPLICATE, 403)
-    (outcome,) = TwitterDirectMessenger({}).send([dm("555")])
+    (outcome,) = TwitterDirectMessenger({}).send([replace(dm("555"), attempt=attempt)])
     assert isinstance(outcome, PermanentFailure)
     assert outcome.reason.startswith("duplicate content")
     assert invalid_reason(linked) == ""
@@ -410,7 +439,140 @@ def test_dm_outcomes_are_per_message(fake_x, linked):
 
 def test_empty_dm_is_skipped(fake_x):
     (outcome,) = TwitterDirectMessenger({}).send([dm("555", "")])
-    assert outcome == PermanentFailure(
-        "empty direct message: the message template rendered no text"
-    )
+    assert outcome == Skipped("empty direct message: the message template rendered no text")
     assert fake_x.requests == []
+
+
+# -- a DM refusal blames the recipient only when X says it is about the recipient ------
+
+NOT_FOLLOWING = {
+    "detail": "You cannot send messages to users who are not following you.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
+NOT_AUTHORIZED_FOR_RESOURCE = {
+    "title": "Forbidden",
+    "detail": "Sorry, you are not authorized to see this.",
+    "type": PROBLEM + "not-authorized-for-resource",
+    "status": 403,
+}
+PARTICIPANT_404 = {
+    "errors": [{"parameter": "participant_id", "value": "555", "detail": "Not found"}],
+    "title": "Not Found",
+    "type": "about:blank",
+    "status": 404,
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, DM_NOT_PERMITTED),  # "... to this user"
+        (403, NOT_FOLLOWING),  # "... not following you"
+        (403, NOT_AUTHORIZED_FOR_RESOURCE),  # problem type
+        (404, PARTICIPANT_404),  # the participant_id parameter
+        (200, USER_NOT_FOUND_200),  # resource-not-found on participant_id
+    ],
+)
+def test_recipient_specific_refusal_marks_only_that_recipient_and_goes_on(
+    fake_x, django_user_model, status, body
+):
+    user = django_user_model.objects.create(username="ada")
+    refused = ContactPoint.objects.create(
+        user=user, channel="twitter", address="555", verified=True
+    )
+    other = ContactPoint.objects.create(user=user, channel="twitter", address="556", verified=True)
+    fake_x.answer(dm_path("555"), body, status)
+    fake_x.answer(dm_path("556"), {"data": {"dm_event_id": "56"}}, 201)
+    outcomes = TwitterDirectMessenger({}).send([dm("555"), dm("556")])
+    assert isinstance(outcomes[0], PermanentFailure)
+    assert outcomes[0].reason.startswith("cannot send a direct message to this X account")
+    assert outcomes[1] == Sent("56")
+    assert [r.path for r in fake_x.requests] == [dm_path("555"), dm_path("556")]
+    assert invalid_reason(refused) == outcomes[0].reason[:255]
+    assert invalid_reason(other) == ""
+
+
+SUSPENDED = {
+    "detail": "Your account is suspended and is not permitted to access this feature.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
+GENERIC_403 = {"detail": "Forbidden", "type": "about:blank", "title": "Forbidden", "status": 403}
+GENERIC_404 = {"detail": "Not Found", "type": "about:blank", "title": "Not Found", "status": 404}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, SUSPENDED),  # our account
+        (403, GENERIC_403),  # an OAuth 2.0 token without dm.write, a plan without DMs
+        (403, {}),  # no body at all
+        (404, GENERIC_404),
+    ],
+)
+def test_account_level_refusal_stops_the_batch_and_blames_nobody(
+    fake_x, django_user_model, status, body
+):
+    user = django_user_model.objects.create(username="ada")
+    points = [
+        ContactPoint.objects.create(user=user, channel="twitter", address=a, verified=True)
+        for a in ("1", "2", "3")
+    ]
+    fake_x.server.expect_request(DM_PATTERN).respond_with_json(body, status)
+    outcomes = TwitterDirectMessenger({}).send([dm("1"), dm("2"), dm("3")])
+    assert len(outcomes) == 3
+    for outcome in outcomes:
+        assert isinstance(outcome, PermanentFailure)
+        assert outcome.reason.startswith(f"X refused the direct message ({status})")
+        assert "dm.write" in outcome.reason
+    assert len(fake_x.requests) == 1  # the others would be refused the same way
+    assert [invalid_reason(point) for point in points] == ["", "", ""]
+
+
+# -- a failure of X or of the connection stops the batch ----------------------------
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_dm_server_error_stops_the_batch(fake_x, status):
+    fake_x.server.expect_request(DM_PATTERN).respond_with_json({"title": "Oops"}, status)
+    outcomes = TwitterDirectMessenger({}).send([dm("1"), dm("2"), dm("3")])
+    assert len(outcomes) == 3
+    assert all(isinstance(o, TransientFailure) and str(status) in o.reason for o in outcomes)
+    assert len(fake_x.requests) == 1
+
+
+def test_dm_timeout_stops_the_batch(fake_x, settings):
+    settings.DSN["TWITTER"]["TIMEOUT"] = 0.2
+
+    def slow(request):
+        time.sleep(0.4)
+        return Response("{}", status=201, content_type="application/json")
+
+    fake_x.server.expect_request(DM_PATTERN).respond_with_handler(slow)
+    outcomes = TwitterDirectMessenger({}).send([dm("1"), dm("2"), dm("3")])
+    assert outcomes == [TransientFailure("X did not answer within 0.2 s")] * 3
+    time.sleep(0.3)  # let the server finish answering before counting
+    assert len(fake_x.requests) == 1
+
+
+def test_dm_connection_error_stops_the_batch(settings, hang_up_server):
+    settings.DSN = {
+        **settings.DSN,
+        "TWITTER": {**settings.DSN["TWITTER"], "API_URL": hang_up_server.url},
+    }
+    outcomes = TwitterDirectMessenger({}).send([dm("1"), dm("2"), dm("3")])
+    assert len(outcomes) == 3
+    assert all(isinstance(o, TransientFailure) and "cannot connect" in o.reason for o in outcomes)
+    assert hang_up_server.connections == 1
+
+
+def test_dm_connection_refused_stops_the_batch(settings, closed_port):
+    settings.DSN = {
+        **settings.DSN,
+        "TWITTER": {**settings.DSN["TWITTER"], "API_URL": f"http://127.0.0.1:{closed_port}"},
+    }
+    outcomes = TwitterDirectMessenger({}).send([dm("1"), dm("2"), dm("3")])
+    assert all(isinstance(o, TransientFailure) and "cannot connect" in o.reason for o in outcomes)

@@ -10,6 +10,11 @@ original ``https://api.twitter.com/...`` URL, exactly as X would verify it.
 tweepy logs request headers at DEBUG level, which with OAuth 2.0 would include the
 token: the token is therefore set by a ``requests`` auth hook, after tweepy's logging,
 and tweepy only ever sees a placeholder.
+
+``http.client`` refuses a header or URL it cannot send with a ``ValueError`` that quotes
+the value (the token, for a bad ``Authorization`` header). The adapter turns it into
+:class:`UnsendableRequest`, which names the exception type only: the value stays out of
+``Delivery.last_error``, and retrying cannot help.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
+from . import redaction
 from .settings import TwitterSettings
 
 if TYPE_CHECKING:
@@ -30,6 +36,11 @@ if TYPE_CHECKING:
 #: The hosts tweepy talks to; only these are rewritten to ``API_URL``.
 X_API_HOSTS = frozenset({"api.twitter.com", "api.x.com"})
 TOKEN_PLACEHOLDER = "set-by-dsn-twitter"
+
+
+class UnsendableRequest(ValueError):
+    """``http.client`` could not send the request (an invalid header value or URL): a
+    setting in ``DSN["TWITTER"]`` is wrong. The message never contains the value."""
 
 
 class RewritingAdapter(HTTPAdapter):
@@ -50,7 +61,15 @@ class RewritingAdapter(HTTPAdapter):
                 (self.scheme, self.netloc, self.path + url.path, url.query, url.fragment)
             )
         kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        try:
+            return super().send(request, **kwargs)
+        except requests.RequestException:
+            raise
+        except ValueError as exc:  # http.client's header and URL checks
+            raise UnsendableRequest(
+                f"{type(exc).__name__}: the request to X could not be sent "
+                "(a header or the URL holds a character HTTP does not allow)"
+            ) from None
 
 
 class BearerToken(AuthBase):
@@ -71,6 +90,7 @@ def make_client(settings: TwitterSettings) -> tweepy.Client:
     """A tweepy ``Client`` acting as the configured account (OAuth 1.0a when both are set)."""
     import tweepy
 
+    redaction.install()
     if settings.oauth1 is not None:
         key, secret, token, token_secret = settings.oauth1
         client = tweepy.Client(

@@ -11,11 +11,20 @@ what went wrong): :func:`from_errors` maps that one.
 | 429 (15-minute or 24-hour limit) | transient; ``retry_after`` = exhausted limit's reset - now |
 | 5xx, connection error, timeout, 408/409 | transient |
 | 401 | permanent; the credentials or app permissions need fixing |
-| 403 duplicate content | permanent, with X's message |
+| 403 duplicate content, first attempt | permanent, with X's message |
+| 403 duplicate content of a post, on a retry | sent (the earlier attempt created it) |
 | 403 app not allowed (permissions, project) | permanent, for the whole batch |
-| DM: 403, 404, not-found user, 400 on participant | permanent; contact point marked invalid |
+| DM: 400/403/404 about the recipient (see below) | permanent; contact point marked invalid |
+| DM: any other 403/404 (our account, token or plan) | permanent, for the whole batch |
 | other 4xx | permanent, with X's message |
 | 200 + ``errors`` | by problem type, as above; an unknown type is transient |
+| a header or URL ``http.client`` cannot send | permanent, for the whole batch |
+
+A refused DM blames the recipient only on a recipient-specific signal: a
+``resource-not-found`` / ``not-authorized-for-resource`` / ``resource-unavailable``
+problem type, an error about the ``participant_id`` parameter, or a message about this
+user ("...to this user", "not following"...). A bare ``about:blank`` 403 is as likely to
+be about our account, and marking every recipient invalid for it would silence them all.
 """
 
 from __future__ import annotations
@@ -27,7 +36,10 @@ from typing import Any
 
 import requests
 
-from dsn_core.messages import Outcome, PermanentFailure, TransientFailure
+from dsn_core.messages import Outcome, PermanentFailure, Sent, TransientFailure
+
+from .client import UnsendableRequest
+from .redaction import redact
 
 #: X problem types (the last path part of ``type``) that concern the app, not a message.
 APP_PROBLEMS = frozenset({"oauth1-permissions", "client-forbidden", "unsupported-authentication"})
@@ -35,6 +47,15 @@ APP_PROBLEMS = frozenset({"oauth1-permissions", "client-forbidden", "unsupported
 #: DMs closed to us).
 RECIPIENT_PROBLEMS = frozenset(
     {"resource-not-found", "not-authorized-for-resource", "resource-unavailable"}
+)
+#: Lower-case fragments of X's messages that are about the DM's recipient.
+RECIPIENT_PHRASES = (
+    "to this user",
+    "not following",
+    "participant",
+    "recipient",
+    "could not find user",
+    "user not found",
 )
 TRANSIENT_PROBLEMS = frozenset({"rate-limit", "usage-capped", "operational-disconnect"})
 #: Rate-limit header families X sends, each with ``-remaining`` and ``-reset`` (epoch s).
@@ -44,6 +65,18 @@ CREDENTIALS_HINT = (
     "or OAUTH2_USER_TOKEN), regenerate the access token after changing the app's "
     "permissions to 'Read and write and Direct message', and run 'manage.py check'."
 )
+SETTINGS_FIX = (
+    "Run 'manage.py check' and fix DSN['TWITTER'] (the credentials as copied from the X "
+    "developer portal, and API_URL if set), then retry the delivery."
+)
+ACCOUNT_HINT = (
+    "Nothing says the recipient refused it, so no contact point is marked invalid: check "
+    "that the account is not suspended or locked, that the app's permissions are 'Read "
+    "and write and Direct message' (or the OAuth 2.0 token has the dm.write scope), and "
+    "that the API plan includes the Direct Message endpoints."
+)
+#: What :func:`classify` records for a post X already has, on a retry.
+ASSUMED_SENT = {"assumed": "duplicate of an earlier attempt that timed out"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +90,9 @@ class Verdict:
     stops_batch: bool = False
 
 
-def from_exception(exc: Exception, *, direct_message: bool, timeout: float) -> Verdict | None:
+def from_exception(
+    exc: Exception, *, direct_message: bool, timeout: float, attempt: int = 1
+) -> Verdict | None:
     """The verdict for an exception tweepy raised; ``None`` when it is not one we know."""
     import tweepy
 
@@ -66,7 +101,18 @@ def from_exception(exc: Exception, *, direct_message: bool, timeout: float) -> V
         message = "; ".join(str(m) for m in exc.api_messages) or str(exc)
         if isinstance(exc, tweepy.errors.TooManyRequests):
             return rate_limited(exc.response, exc.reset_time, message)
-        return classify(status, problem_types(exc.response), message, direct_message)
+        types, parameters = problem_info(exc.response)
+        return classify(
+            status, types, message, direct_message, parameters=parameters, attempt=attempt
+        )
+    if unsendable(exc):
+        return Verdict(
+            PermanentFailure(
+                f"the request to X could not be sent ({type(exc).__name__}): a value in "
+                f"DSN['TWITTER'] holds a character HTTP does not allow. {SETTINGS_FIX}"
+            ),
+            stops_batch=True,
+        )
     if isinstance(exc, requests.Timeout):
         return Verdict(TransientFailure(f"X did not answer within {timeout:g} s"), stops_batch=True)
     if isinstance(exc, requests.ConnectionError):
@@ -75,23 +121,53 @@ def from_exception(exc: Exception, *, direct_message: bool, timeout: float) -> V
             stops_batch=True,
         )
     if isinstance(exc, requests.RequestException):
-        return Verdict(TransientFailure(f"request to X failed: {exc!r}"[:500]))
+        return Verdict(TransientFailure(redact(f"request to X failed: {exc!r}")[:500]))
     return None
 
 
-def from_errors(errors: Iterable[Mapping[str, Any]], *, direct_message: bool) -> Verdict:
+def unsendable(exc: Exception) -> bool:
+    """A request that cannot be sent as configured: ``http.client``'s ``ValueError``
+    (wrapped by the adapter), or requests' own header and URL checks."""
+    if isinstance(exc, UnsendableRequest):
+        return True
+    return (
+        isinstance(exc, requests.RequestException)
+        and isinstance(exc, ValueError)
+        and not isinstance(exc, requests.exceptions.InvalidJSONError)  # X's body, not ours
+    )
+
+
+def from_errors(
+    errors: Iterable[Mapping[str, Any]], *, direct_message: bool, attempt: int = 1
+) -> Verdict:
     """The verdict for a 200 whose body has ``errors`` and no ``data``."""
-    errors = list(errors)
+    errors = [error for error in errors if isinstance(error, Mapping)]
     types = {_problem(error.get("type")) for error in errors} - {""}
     message = "; ".join(
         str(error.get("detail") or error.get("message") or error.get("title") or error)
         for error in errors
     )
-    return classify(None, types, message or "no data and no error detail", direct_message)
+    return classify(
+        None,
+        types,
+        message or "no data and no error detail",
+        direct_message,
+        parameters=_parameters(errors),
+        attempt=attempt,
+    )
 
 
-def classify(status: int | None, types: set[str], message: str, direct_message: bool) -> Verdict:
-    """Map an HTTP status (``None``: a 200 with errors), X problem types and message."""
+def classify(
+    status: int | None,
+    types: set[str],
+    message: str,
+    direct_message: bool,
+    *,
+    parameters: frozenset[str] = frozenset(),
+    attempt: int = 1,
+) -> Verdict:
+    """Map an HTTP status (``None``: a 200 with errors), X problem types, the request
+    parameters X complained about, and X's message. ``attempt`` > 1 is a retry."""
     said = f"X said: {message}" if message else "X gave no reason"
     what = "direct message" if direct_message else "post"
     if status == 401 or "unsupported-authentication" in types:
@@ -107,19 +183,29 @@ def classify(status: int | None, types: set[str], message: str, direct_message: 
             stops_batch=True,
         )
     if "duplicate" in message.lower():
+        if attempt > 1 and not direct_message:
+            # The earlier attempt timed out or failed after X had created the post: X
+            # refuses the same text again. The post is there, so this delivery is done.
+            return Verdict(Sent(None, details=ASSUMED_SENT))
         return Verdict(PermanentFailure(f"duplicate content: {said}"))
     if status == 429 or types & TRANSIENT_PROBLEMS:
         return Verdict(TransientFailure(f"X is limiting us; {said}"), stops_batch=status == 429)
     if status is not None and (status >= 500 or status in (408, 409)):
         return Verdict(TransientFailure(f"X API error {status}; {said}"), stops_batch=status >= 500)
-    if direct_message and (
-        status in (403, 404)
-        or types & RECIPIENT_PROBLEMS
-        or (status == 400 and "participant" in message.lower())
-    ):
+    about_recipient = (
+        bool(types & RECIPIENT_PROBLEMS)
+        or "participant_id" in parameters
+        or any(phrase in message.lower() for phrase in RECIPIENT_PHRASES)
+    )
+    if direct_message and about_recipient and status in (None, 400, 403, 404):
         return Verdict(
             PermanentFailure(f"cannot send a direct message to this X account; {said}"),
             invalid_address=True,
+        )
+    if direct_message and status in (403, 404):
+        return Verdict(
+            PermanentFailure(f"X refused the direct message ({status}); {said}. {ACCOUNT_HINT}"),
+            stops_batch=True,
         )
     if status is not None:
         return Verdict(PermanentFailure(f"X refused the {what} ({status}); {said}"))
@@ -153,16 +239,34 @@ def reset_at(headers: Mapping[str, str], fallback: int | None = None) -> float |
     return float(fallback) if fallback is not None else None
 
 
-def problem_types(response: Any) -> set[str]:
-    """The problem types in an X error body (top-level ``type`` and each error's)."""
+def problem_info(response: Any) -> tuple[set[str], frozenset[str]]:
+    """The problem types in an X error body (top-level ``type`` and each error's), and
+    the request parameters its errors name."""
     try:
         body = response.json()
     except ValueError:
-        return set()
+        return set(), frozenset()
     if not isinstance(body, Mapping):
-        return set()
-    entries = [body, *(e for e in body.get("errors") or [] if isinstance(e, Mapping))]
-    return {_problem(entry.get("type")) for entry in entries} - {""}
+        return set(), frozenset()
+    errors = body.get("errors")
+    entries = (
+        [body, *(e for e in errors if isinstance(e, Mapping))]
+        if isinstance(errors, list)
+        else [body]
+    )
+    return {_problem(entry.get("type")) for entry in entries} - {""}, _parameters(entries)
+
+
+def _parameters(errors: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    # X names the parameter as "parameter": "participant_id" (problem types) or as keys
+    # of "parameters": {"participant_id": [...]} (400 invalid-request).
+    names: set[str] = set()
+    for error in errors:
+        if isinstance(error.get("parameter"), str):
+            names.add(error["parameter"])
+        if isinstance(error.get("parameters"), Mapping):
+            names.update(str(key) for key in error["parameters"])
+    return frozenset(names)
 
 
 def _problem(value: Any) -> str:

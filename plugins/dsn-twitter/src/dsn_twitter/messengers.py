@@ -9,8 +9,9 @@ Backend options (JSON, non-secret):
   for an X Premium account, which may post longer texts.
 
 The ``text`` part of the rendered message is sent. A text that is empty (after trimming
-whitespace) is not sent: the delivery fails permanently with "empty post: ..." (or
-"empty direct message: ..."), as the template rendered nothing worth sending.
+whitespace) is not sent: the delivery is skipped with "empty post: ..." (or "empty
+direct message: ..."), as the template rendered nothing worth sending. A text of which
+nothing fits in ``max_length`` fails: that is a wrong option, not an empty message.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from django.core.checks import CheckMessage
 
 from dsn_core.exceptions import ConfigurationError
 from dsn_core.feedback import mark_address_invalid
-from dsn_core.messages import Outcome, OutgoingMessage, PermanentFailure, Sent, TransientFailure
+from dsn_core.messages import (
+    Outcome,
+    OutgoingMessage,
+    PermanentFailure,
+    Sent,
+    Skipped,
+    TransientFailure,
+)
 from dsn_core.messengers import BaseMessenger
 
 from . import checks, errors, weighted_length
@@ -86,20 +94,32 @@ class TwitterMessenger(BaseMessenger):
             response = self.call(client, settings, outgoing, prepared)
         except Exception as exc:
             verdict = errors.from_exception(
-                exc, direct_message=not self.broadcast, timeout=settings.timeout
+                exc,
+                direct_message=not self.broadcast,
+                timeout=settings.timeout,
+                attempt=outgoing.attempt,
             )
             if verdict is None:
+                # The log (credentials redacted) has the details; the delivery's error
+                # gets the type alone: an exception message may quote a credential.
                 logger.exception("X %s to %s raised unexpectedly.", self.what, outgoing.recipient)
-                return errors.Verdict(TransientFailure(f"{type(exc).__name__}: {exc}"[:500]))
+                return errors.Verdict(
+                    TransientFailure(
+                        f"unexpected {type(exc).__name__} while sending the {self.what} "
+                        "(details in the 'dsn_twitter' log)"
+                    )
+                )
             return verdict
         data = response_data(response)
         if data is not None and data.get(self.id_field):
             if response.errors:
                 logger.warning("X sent the %s but reported: %r", self.what, response.errors)
             return errors.Verdict(Sent(provider_id=str(data[self.id_field])))
-        return errors.from_errors(response.errors or [], direct_message=not self.broadcast)
+        return errors.from_errors(
+            response.errors or [], direct_message=not self.broadcast, attempt=outgoing.attempt
+        )
 
-    def prepare_text(self, text: str) -> str | PermanentFailure:
+    def prepare_text(self, text: str) -> str | PermanentFailure | Skipped:
         """The text to send, NFC and within ``max_length``; or why there is none."""
         overflow = self.options.get("overflow", "trim")
         limit = self.options.get("max_length", self.default_max_length)
@@ -113,7 +133,7 @@ class TwitterMessenger(BaseMessenger):
             )
         text = weighted_length.normalize(text).strip()
         if not text:
-            return PermanentFailure(f"empty {self.what}: the message template rendered no text")
+            return Skipped(f"empty {self.what}: the message template rendered no text")
         weight = weighted_length.weigh(text)
         if weight <= limit:
             return text
@@ -124,7 +144,10 @@ class TwitterMessenger(BaseMessenger):
             )
         trimmed = weighted_length.fit(text, limit)
         if not trimmed:
-            return PermanentFailure(f"empty {self.what}: nothing fits in {limit} after trimming")
+            return PermanentFailure(
+                f"{self.what} too long: nothing of it fits in {limit} with the ellipsis "
+                "(Backend option 'max_length')"
+            )
         return trimmed
 
     def check_address(self, address: str | None) -> errors.Verdict | None:

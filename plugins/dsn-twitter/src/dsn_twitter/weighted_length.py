@@ -10,8 +10,10 @@ Why not the ``twitter-text-parser`` package, which implements the same thing? It
 imports ``pkg_resources`` and so needs ``setuptools<81`` at run time: a constraint on
 every site that installs DSN, for a table of four ranges. The price of our own copy is
 approximation where twitter-text is elaborate: URLs are found by a simple pattern
-(ASCII host with a TLD of 2+ letters, with or without a scheme, ASCII path) rather than
-its TLD list, and emoji by the Extended_Pictographic blocks rather than its emoji list.
+(a host with a TLD of 2+ ASCII letters, with or without a scheme, ASCII path; host
+labels may be non-ASCII, as in ``https://例え.jp``, when there is a scheme, as
+twitter-text requires) rather than its TLD list, and emoji by the Extended_Pictographic
+blocks rather than its emoji list.
 Every approximation errs towards *more* weight, so a post we accept is never too long
 for X; at worst we trim a few characters more than needed.
 """
@@ -50,10 +52,16 @@ _EMOJI = re.compile(
     r"|[0-9#*]\ufe0f?\u20e3"  # a keycap
     rf"|{_ELEMENT}(?:\u200d{_ELEMENT})*[\U000e0020-\U000e007f]*"  # ZWJ sequence, tags
 )
+_ASCII_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+# Internationalised labels (letters and digits of any script); their punycode length is
+# checked by _valid_host, which a regular expression cannot do.
+_IDN_HOST = r"(?:[^\W_][\w-]*\.)+[a-z]{2,63}"
 _URL = re.compile(
-    r"(?<![\w@.\-/:])"  # not inside a word, a handle, an e-mail or another URL
-    r"(?:https?://)?"
-    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?![\w-])"  # host and TLD
+    # Not inside an ASCII word, a handle, a hashtag, an e-mail or another URL; after CJK
+    # text is fine ("見てhttps://..."), as for twitter-text.
+    r"(?<![a-z0-9_@\uff20$#\uff03.\-/:])"
+    rf"(?:https?://(?:{_ASCII_HOST}|(?P<idn>{_IDN_HOST}))|{_ASCII_HOST})"
+    r"(?![a-z0-9_@+-])"  # the TLD ends here (CJK text may follow)
     r"(?::[0-9]{1,5})?"
     r"(?:[/?#][!-~]*?)?"  # path, query, fragment: printable ASCII
     r"(?=[.,;:!?'\")\]]*(?:[^!-~]|$))",  # trailing punctuation is not part of it
@@ -79,7 +87,20 @@ def code_point_weight(char: str) -> int:
 
 def find_urls(text: str) -> list[str]:
     """What :func:`weigh` counts as URLs in ``text``."""
-    return [match.group() for match in _URL.finditer(text)]
+    return [text[token.start : token.end] for token in tokens(text) if token.kind == "url"]
+
+
+def _url_at(text: str, position: int) -> re.Match[str] | None:
+    url = _URL.match(text, position)
+    if url is None or url.end() == position:
+        return None
+    idn = url.group("idn")
+    if idn:
+        try:
+            idn.encode("idna")  # every label 1-63 characters once punycoded
+        except UnicodeError:
+            return None
+    return url
 
 
 def tokens(text: str) -> list[Token]:
@@ -87,8 +108,8 @@ def tokens(text: str) -> list[Token]:
     result: list[Token] = []
     position = 0
     while position < len(text):
-        url = _URL.match(text, position)
-        if url and url.end() > position:
+        url = _url_at(text, position)
+        if url:
             result.append(Token(position, url.end(), URL_WEIGHT, "url"))
             position = url.end()
             continue
