@@ -126,7 +126,8 @@ def mark_address_invalid(channel: str, address: str, reason: str) -> int:
             ignore_conflicts=True,
         )
         changed += len(created)
-    logger.info("DSN marked %s address %s invalid: %s", channel, address, reason)
+    # Not the address itself: a phone number or an email is personal data in the logs.
+    logger.info("DSN marked %d %s contact point(s) invalid: %s", changed, channel, reason)
     return changed
 
 

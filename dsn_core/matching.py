@@ -154,6 +154,10 @@ class IndexHolder:
                 # the usual cause is that migrate has not created DSN's tables yet.
                 log = logger.debug if self.index.version is None else logger.warning
                 log("DSN could not check the configuration version: %s", exc)
+            except Exception:
+                # Anything else (a test runner refusing database access, a bug) must not
+                # break the save or request that happened to be due for the check.
+                logger.exception("DSN could not check the configuration version.")
             if self.index.version is None:  # never loaded (database not ready): retry soon
                 interval = min(interval, 1.0)
             self.next_check = time.monotonic() + interval

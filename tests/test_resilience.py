@@ -289,3 +289,12 @@ def test_a_failed_deferred_save_is_not_sent_with_the_next_one(subscribe, user_fa
         clash.save()
 
     assert [m.message.text for m in dsn_outbox] == ["Hello u: pre_save on clash."]
+
+
+def test_a_refused_database_access_never_breaks_the_version_check(caplog):
+    """No db fixture: pytest-django refuses the query with a RuntimeError, not a
+    DatabaseError. A request or save due for the check must still go through."""
+    holder.invalidate()
+    index = holder.refresh()
+    assert index is holder.index
+    assert "DSN could not check the configuration version." in caplog.text
