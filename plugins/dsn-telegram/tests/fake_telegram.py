@@ -52,6 +52,8 @@ class FakeTelegram:
     chats: dict[str, Behaviour] = field(default_factory=dict)
     #: method -> Response overriding the normal answer (e.g. getMe -> 401).
     methods: dict[str, Response] = field(default_factory=dict)
+    #: method -> Responses given to its next calls, one each, before the normal answer.
+    queued: dict[str, list[Response]] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_id: int = 1000
@@ -77,6 +79,11 @@ class FakeTelegram:
             self.calls.append(Call(method, token, request.method, form, time.monotonic()))
         if token != self.token:
             return error(401, "Unauthorized")
+        with self._lock:
+            queued = self.queued.get(method)
+            answer = queued.pop(0) if queued else None
+        if answer is not None:
+            return answer
         if method in self.methods:
             return self.methods[method]
         if method == "getMe":
@@ -115,3 +122,15 @@ def slow(seconds: float) -> Behaviour:
 
 def respond(response: Response) -> Behaviour:
     return lambda form: response
+
+
+def on_call(number: int, response: Response) -> Behaviour:
+    """``response`` to the chat's ``number``-th sendMessage (1-based), normal otherwise."""
+    lock, calls = threading.Lock(), [0]
+
+    def behaviour(form: dict[str, str]) -> Response | None:
+        with lock:
+            calls[0] += 1
+            return response if calls[0] == number else None
+
+    return behaviour

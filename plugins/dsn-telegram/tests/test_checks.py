@@ -101,3 +101,26 @@ def test_section_not_a_dict(used, settings) -> None:
     settings.DSN = {**settings.DSN, "TELEGRAM": "token"}
     used("telegram")
     assert "dsn_telegram.E003" in ids(TelegramMessenger.check())
+
+
+@pytest.mark.parametrize("name", ["BOT_TOKEN", "WEBHOOK_SECRET"])
+def test_wrong_type_never_prints_a_secret(used, settings, name) -> None:
+    secret = b"123456789:AAsecret-value-that-must-not-print"
+    telegram_settings(settings, **{name: secret})
+    used("telegram")
+    [error] = [m for m in TelegramMessenger.check() if m.id == "dsn_telegram.E003"]
+    assert "bytes" in error.msg
+    assert "secret-value" not in error.msg
+    assert "secret-value" not in str(error.hint)
+
+
+def test_wrong_types_are_reported_once_for_both_messengers(used, settings) -> None:
+    telegram_settings(settings, TIMEOUT="10", CHAT_ID="-1001")
+    assert [m.id for m in TelegramBroadcastMessenger.check()] == []
+    [warning] = [m for m in TelegramMessenger.check() if m.id == "dsn_telegram.E003"]
+    assert not warning.is_serious()
+    used("telegram_broadcast")  # only the broadcast messenger is used: still an Error
+    [error] = [m for m in TelegramMessenger.check() if m.id == "dsn_telegram.E003"]
+    assert error.is_serious()
+    assert "via telegram_broadcast" in error.msg
+    assert [m.id for m in TelegramBroadcastMessenger.check()] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -13,8 +14,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from dsn_core.models import ContactPoint
-from dsn_telegram.linking import LinkError, link_url, make_token, verify_token
+from dsn_core.models import ContactPoint, UsedKey
+from dsn_telegram.linking import (
+    CLOCK_SKEW,
+    LinkError,
+    link_chat,
+    link_url,
+    make_token,
+    verify_token,
+)
 
 from .conftest import telegram_settings
 
@@ -97,6 +105,75 @@ def test_replayed_token_is_refused(client, make_user) -> None:
     assert response.status_code == 200  # Telegram would resend anything else
     assert "invalid, expired or already used" in response.json()["text"]
     assert points() == [("ann", "555", True, "")]
+
+
+def test_token_replayed_after_the_chat_was_unlinked_is_refused(make_user) -> None:
+    """Deleting the contact point brings the link state back to "", which the signature
+    covers: only the used key stops the old token from linking another chat."""
+    ann = make_user("ann")
+    token = make_token(ann)
+    link_chat(token, 555)
+    ContactPoint.objects.filter(user=ann).delete()
+    with pytest.raises(LinkError, match="already used"):
+        link_chat(token, 666666)
+    assert points() == []
+    assert UsedKey.objects.filter(key__startswith="dsn_telegram.link:").count() == 1
+
+
+def test_a_refused_link_does_not_use_the_token(make_user) -> None:
+    """Only a token that links is marked used: one refused (here: its user is inactive)
+    still links once the problem is fixed."""
+    ann = make_user("ann")
+    token = make_token(ann)
+    ann.is_active = False
+    ann.save()
+    with pytest.raises(LinkError):
+        link_chat(token, 555)
+    ann.is_active = True
+    ann.save()
+    assert link_chat(token, 555) == ann
+    assert points() == [("ann", "555", True, "")]
+
+
+def test_used_key_outlives_the_token(make_user, settings) -> None:
+    from django.utils import timezone
+
+    telegram_settings(settings, LINK_MAX_AGE=600)
+    link_chat(make_token(make_user("ann")), 555)
+    [key] = UsedKey.objects.all()
+    lifetime = (key.expires - timezone.now()).total_seconds()
+    assert 600 + CLOCK_SKEW - 5 < lifetime <= 600 + CLOCK_SKEW
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uses_of_one_token_link_once(make_user) -> None:
+    """Threads, each with its own database connection, race to use one token: exactly one
+    links (PostgreSQL: the row lock and unique key; SQLite: one writer at a time)."""
+    from django.db import connection
+
+    ann = make_user("ann")
+    token = make_token(ann)
+    threads = 6
+    barrier = threading.Barrier(threads)
+    results: list[str] = []
+
+    def use(chat: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            link_chat(token, chat)
+            results.append("linked")
+        except LinkError:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=use, args=(1000 + n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(results) == ["linked"] + ["refused"] * (threads - 1)
+    assert ContactPoint.objects.filter(user=ann).count() == 1
 
 
 def test_older_tokens_die_with_the_first_use(client, make_user) -> None:

@@ -10,7 +10,7 @@ import pytest
 from dsn_core.messages import OutgoingMessage, Recipient, RenderedMessage, Sent
 from dsn_core.models import ContactPoint
 from dsn_telegram.messenger import TelegramBroadcastMessenger, TelegramMessenger
-from dsn_telegram.sender import INVALID_TOKEN
+from dsn_telegram.sender import INVALID_TOKEN, NOT_FOUND
 
 from .conftest import telegram_settings
 from .fake_telegram import (
@@ -168,10 +168,30 @@ def test_invalid_token_is_permanent_and_never_leaks_the_token(fake_telegram, cap
     assert BOT_TOKEN.split(":")[1] not in " ".join(o.reason for o in outcomes)
 
 
-def test_invalid_token_on_send_is_permanent(fake_telegram) -> None:
-    fake_telegram.chats["1"] = respond(error(404, "Not Found"))
+def test_401_on_send_is_permanent(fake_telegram) -> None:
+    fake_telegram.chats["1"] = respond(UNAUTHORIZED)
     [outcome] = send("1")
     assert outcome.reason == INVALID_TOKEN
+
+
+def test_404_on_send_names_the_token_and_api_url(fake_telegram) -> None:
+    fake_telegram.chats["1"] = respond(error(404, "Not Found"))
+    [outcome] = send("1")
+    assert outcome.status == "permanent"
+    assert outcome.reason == NOT_FOUND
+    assert "BOT_TOKEN" in outcome.reason
+    assert "API_URL" in outcome.reason
+
+
+def test_404_on_get_me_names_the_token_and_api_url(fake_telegram) -> None:
+    """A wrong API_URL path answers an HTML 404; Bot.initialize() re-raises it as
+    InvalidToken, with the original as its cause."""
+    from werkzeug import Response
+
+    fake_telegram.methods["getMe"] = Response("<h1>Not Found</h1>", status=404)
+    outcomes = send("1", "2")
+    assert [o.reason for o in outcomes] == [NOT_FOUND, NOT_FOUND]
+    assert fake_telegram.sent() == []
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -251,3 +271,82 @@ def test_unexpected_success_body_is_transient_and_logged(fake_telegram, caplog) 
         [outcome] = send("1")
     assert outcome.status == "transient"
     assert "Unexpected error" in caplog.text
+
+
+# A BOT_TOKEN of another bot: every chat says "chat not found"; nobody gets unlinked.
+
+
+def test_most_chats_gone_means_the_wrong_bot_and_nothing_is_marked(
+    fake_telegram, make_user, caplog
+) -> None:
+    users = [make_user(f"u{n}", chat=3000 + n) for n in range(6)]
+    for n in range(4):
+        fake_telegram.chats[str(3000 + n)] = respond(CHAT_NOT_FOUND)
+    with caplog.at_level(logging.ERROR, logger="dsn_telegram"):
+        outcomes = send(*(str(3000 + n) for n in range(6)))
+    assert [o.status for o in outcomes] == ["permanent"] * 4 + ["sent"] * 2
+    assert all(
+        "check DSN['TELEGRAM']['BOT_TOKEN'] is the bot users linked to" in o.reason
+        for o in outcomes[:4]
+    )
+    assert "4 of 6" in outcomes[0].reason
+    assert [ContactPoint.objects.get(user=u).invalid_reason for u in users] == [""] * 6
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "BOT_TOKEN" in record.getMessage()
+
+
+def test_half_the_chats_gone_are_marked(fake_telegram, make_user) -> None:
+    users = [make_user(f"u{n}", chat=3000 + n) for n in range(6)]
+    for n in range(3):
+        fake_telegram.chats[str(3000 + n)] = respond(BLOCKED)
+    outcomes = send(*(str(3000 + n) for n in range(6)))
+    assert "bot was blocked" in outcomes[0].reason
+    marked = [bool(ContactPoint.objects.get(user=u).invalid_reason) for u in users]
+    assert marked == [True] * 3 + [False] * 3
+
+
+def test_small_batches_are_marked_even_when_all_gone(fake_telegram, make_user) -> None:
+    users = [make_user(f"u{n}", chat=3000 + n) for n in range(4)]
+    for n in range(4):
+        fake_telegram.chats[str(3000 + n)] = respond(CHAT_NOT_FOUND)
+    send(*(str(3000 + n) for n in range(4)))
+    assert all(ContactPoint.objects.get(user=u).invalid_reason for u in users)
+
+
+def test_one_chat_counts_once_for_the_wrong_bot_check(fake_telegram, make_user) -> None:
+    """Six messages to three chats, two of them gone: three chats, not six messages."""
+    ann = make_user("ann", chat=1)
+    fake_telegram.chats["1"] = respond(BLOCKED)
+    fake_telegram.chats["2"] = respond(BLOCKED)
+    send("1", "1", "2", "2", "3", "3")
+    assert ContactPoint.objects.get(user=ann).invalid_reason
+
+
+# Details: the token never shows, retry_after in both of PTB's forms.
+
+
+def test_error_descriptions_never_show_the_token(fake_telegram) -> None:
+    fake_telegram.chats["1"] = respond(error(400, f"Bad Request: bot{BOT_TOKEN} is odd"))
+    [outcome] = send("1")
+    assert outcome.status == "permanent"
+    assert BOT_TOKEN.lower() not in outcome.reason.lower()
+    assert "<BOT_TOKEN>" in outcome.reason
+
+
+def test_redact_ignores_case_and_the_unset_token(settings) -> None:
+    from dsn_telegram.bot import redact
+
+    assert redact(f"x {BOT_TOKEN} y {BOT_TOKEN.upper()}") == "x <BOT_TOKEN> y <BOT_TOKEN>"
+    telegram_settings(settings, BOT_TOKEN="")
+    assert redact("nothing to hide") == "nothing to hide"
+
+
+def test_retry_after_as_int_or_timedelta() -> None:
+    """PTB 22 gives a timedelta with PTB_TIMEDELTA=true (these tests), an int otherwise."""
+    import datetime as dt
+
+    from dsn_telegram.sender import as_seconds
+
+    assert as_seconds(17) == 17.0
+    assert as_seconds(dt.timedelta(seconds=17)) == 17.0
+    assert as_seconds(2.5) == 2.5

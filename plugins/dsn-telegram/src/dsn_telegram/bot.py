@@ -1,19 +1,26 @@
 """Building a python-telegram-bot ``Bot`` from settings, and keeping its token out of logs.
 
-A ``Bot`` owns an httpx client bound to the event loop it first ran in, so callers
-create one inside each ``asyncio.run()`` and shut it down there (see PLUGINS.md):
-:func:`make_bot` is cheap and never reused across loops.
+A ``Bot`` owns httpx clients bound to the event loop they first ran in, so callers
+create one inside each ``asyncio.run()`` and close it there (see PLUGINS.md):
+:func:`open_bot` is cheap and never reused across loops. It closes the clients itself:
+``Bot.shutdown()`` does nothing for a bot that was never initialised (no getMe), and a
+client left open keeps its connections until garbage collection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from . import settings
 
 if TYPE_CHECKING:
     from telegram import Bot
+    from telegram.request import HTTPXRequest
 
 
 class RedactTokenFilter(logging.Filter):
@@ -21,11 +28,11 @@ class RedactTokenFilter(logging.Filter):
     contain the bot token: the loggers in :data:`LOGGERS` get this filter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        token = settings.text("BOT_TOKEN")
-        if token:
+        if settings.text("BOT_TOKEN"):
             message = record.getMessage()
-            if token in message:
-                record.msg, record.args = redact(message), None
+            redacted = redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
         return True
 
 
@@ -42,13 +49,34 @@ LOGGERS = (
 
 
 def redact(message: str) -> str:
-    """``message`` without the bot token (PTB puts it in InvalidToken messages)."""
+    """``message`` without the bot token (PTB puts it in InvalidToken messages), in any
+    case: PTB lower-cases an error description after its "Bad Request: " prefix."""
     token = settings.text("BOT_TOKEN")
-    return message.replace(token, "<BOT_TOKEN>") if token else message
+    if not token:
+        return message
+    return re.sub(re.escape(token), "<BOT_TOKEN>", message, flags=re.IGNORECASE)
 
 
-def make_bot(*, read_timeout: float | None = None, connections: int | None = None) -> Bot:
-    """A ``Bot`` for ``DSN["TELEGRAM"]``, every call bounded by ``TIMEOUT`` seconds.
+@asynccontextmanager
+async def open_bot(
+    *, read_timeout: float | None = None, connections: int | None = None
+) -> AsyncIterator[Bot]:
+    """A ``Bot`` for ``DSN["TELEGRAM"]`` whose HTTP clients are closed on the way out,
+    initialised or not. Raises :class:`~dsn_core.exceptions.ConfigurationError` when no
+    token is set."""
+    bot, requests = make_bot(read_timeout=read_timeout, connections=connections)
+    try:
+        yield bot
+    finally:
+        await asyncio.gather(*(request.shutdown() for request in requests))
+
+
+def make_bot(
+    *, read_timeout: float | None = None, connections: int | None = None
+) -> tuple[Bot, tuple[HTTPXRequest, HTTPXRequest]]:
+    """A ``Bot`` for ``DSN["TELEGRAM"]``, every call bounded by ``TIMEOUT`` seconds, and
+    its two request objects (general and getUpdates), which the caller must shut down:
+    use :func:`open_bot`.
 
     Raises :class:`~dsn_core.exceptions.ConfigurationError` when no token is set.
     """
@@ -80,11 +108,14 @@ def make_bot(*, read_timeout: float | None = None, connections: int | None = Non
             media_write_timeout=timeout,
         )
 
-    return Bot(
+    general = request(timeout)
+    # getUpdates long-polls: its read timeout is the poll's duration plus TIMEOUT.
+    updates = request(read_timeout or timeout)
+    bot = Bot(
         token,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
-        request=request(timeout),
-        # getUpdates long-polls: its read timeout is the poll's duration plus TIMEOUT.
-        get_updates_request=request(read_timeout or timeout),
+        request=general,
+        get_updates_request=updates,
     )
+    return bot, (general, updates)

@@ -9,7 +9,9 @@
 | dsn_telegram.W001 | ``BOT_USERNAME`` is missing or malformed: no chat-linking links |
 | dsn_telegram.W002 | ``WEBHOOK_SECRET`` is missing or malformed: the webhook refuses updates |
 
-Each is an Error only while an enabled Backend uses the messenger, and a Warning (or
+E003 is reported once, by the ``telegram`` messenger, for the use of either messenger;
+it names a string setting's type, never its value (it may be a secret). Each is an
+Error only while an enabled Backend uses the messenger, and a Warning (or
 nothing, for what is merely unset) otherwise: installing the plugin never stops
 ``migrate``.
 """
@@ -22,6 +24,8 @@ from dsn_core.checks import backends_using
 
 from . import settings
 
+BROADCAST_ID = "telegram_broadcast"
+
 
 def check_messenger(messenger_id: str, *, broadcast: bool) -> list[CheckMessage]:
     backends = backends_using(messenger_id)
@@ -32,15 +36,20 @@ def check_messenger(messenger_id: str, *, broadcast: bool) -> list[CheckMessage]
         if used
         else f" (no enabled Backend uses {messenger_id!r} yet)"
     )
-    messages: list[CheckMessage] = [
-        level(
-            f"{error}{where}",
-            hint="Fix settings.DSN['TELEGRAM'].",
-            obj=messenger_id,
-            id="dsn_telegram.E003",
-        )
-        for error in settings.type_errors()
-    ]
+    messages: list[CheckMessage] = []
+    if not broadcast:  # settings are shared: reported once, for either messenger's use
+        shared = backends_using(messenger_id) + backends_using(BROADCAST_ID)
+        messages += [
+            (Error if shared else Warning)(
+                f"{error} (used by Backend {', '.join(shared)})"
+                if shared
+                else f"{error} (no enabled Backend uses Telegram yet)",
+                hint="Fix settings.DSN['TELEGRAM'].",
+                obj=messenger_id,
+                id="dsn_telegram.E003",
+            )
+            for error in settings.type_errors()
+        ]
     token = settings.text("BOT_TOKEN")
     if not token and used:
         messages.append(

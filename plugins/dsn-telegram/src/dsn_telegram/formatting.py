@@ -10,8 +10,9 @@ What is sent (``parse_mode="HTML"``):
 
 Telegram counts the length after parsing entities, in UTF-16 code units; a longer message
 is split (Backend option ``long_messages: "split"``, the default) at a line break or space
-where possible, each chunk closing and reopening the tags open across the cut, or cut
-once with an ellipsis (``"truncate"``).
+where possible, each chunk closing and reopening the tags open across the cut, into at
+most ``max_parts`` messages (default 5; the last one cut with an ellipsis); or cut once
+with an ellipsis (``"truncate"``).
 """
 
 from __future__ import annotations
@@ -116,10 +117,12 @@ def split_html(body: str, limit: int = MAX_LENGTH) -> list[str]:
     return [chunk for chunk in chunks if _TAG.sub("", chunk).strip()]
 
 
-def chunks_for(message: RenderedMessage, long_messages: str) -> list[str]:
-    """The HTML texts to send for ``message``: one, several when split, none when blank."""
+def chunks_for(message: RenderedMessage, long_messages: str, max_parts: int = 5) -> list[str]:
+    """The HTML texts to send for ``message``: one, several when split (at most
+    ``max_parts``, the last then cut and ending with "…"), none when blank."""
     body = message_html(message)
-    if long_messages == "truncate":
-        parts = split_html(body, MAX_LENGTH - 1)
-        return [parts[0] + "…"] if len(parts) > 1 else parts
-    return split_html(body)
+    limit = 1 if long_messages == "truncate" else max_parts
+    parts = split_html(body)
+    if len(parts) <= limit:
+        return parts
+    return [*parts[: limit - 1], split_html(parts[limit - 1], MAX_LENGTH - 1)[0] + "…"]

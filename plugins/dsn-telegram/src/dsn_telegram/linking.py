@@ -5,9 +5,14 @@ and a start payload may only hold ``[A-Za-z0-9_-]``, at most 64 characters: too 
 for ``signing.dumps``. The token is therefore ``<user pk>_<time>_<signature>``: the time
 is base62 seconds (as :class:`~django.core.signing.TimestampSigner` writes it), and the
 signature is the first 22 characters (132 bits) of a :class:`~django.core.signing.Signer`
-HMAC-SHA256 over the pk, the time and the user's current Telegram link state. Linking
-changes that state, so a used token (and any other issued before it) no longer
-verifies: no table of nonces is needed. ``SECRET_KEY_FALLBACKS`` are honoured.
+HMAC-SHA256 over the pk, the time and the user's current Telegram link state.
+
+A token links once: :func:`link_chat` records its signature with core's
+``UsedKey.use_once`` (a unique constraint, kept for ``LINK_MAX_AGE`` + ``CLOCK_SKEW``), in
+the transaction that links. The link state in the signature is not enough on its own:
+deleting the user's Telegram contact point brings the state back to what it was, and an
+old token would verify again; it still makes every token issued before a link die with
+it. ``SECRET_KEY_FALLBACKS`` are honoured.
 """
 
 from __future__ import annotations
@@ -116,19 +121,23 @@ def verify_token(token: str, *, now: float | None = None) -> Any:
 
 
 def link_chat(token: str, chat_id: int | str) -> Any:
-    """Verify ``token`` and make ``chat_id`` the user's one verified Telegram contact point.
+    """Verify ``token``, mark it used and make ``chat_id`` the user's one verified
+    Telegram contact point. Returns the user; raises :class:`LinkError`.
 
-    Runs in a transaction holding the user's row, so two concurrent uses of one token
-    cannot both link. Returns the user; raises :class:`LinkError`.
+    Runs in one transaction: the used key is only kept when the chat is linked, and of
+    concurrent uses of one token the unique constraint lets exactly one through.
     """
-    from dsn_core.models import ContactPoint
+    from dsn_core.models import ContactPoint, UsedKey
 
     with transaction.atomic():
         user = verify_token(token)
-        # Lock the user and verify again: a concurrent use of the same token waits here
-        # and then sees the changed link state.
+        # Lock the user, so concurrent links for one user queue up here.
         get_user_model()._default_manager.select_for_update().filter(pk=user.pk).exists()
-        user = verify_token(token)
+        signature = token[-SIGNATURE_LENGTH:]  # verified, so the token ends with it
+        lifetime = settings.number("LINK_MAX_AGE") + CLOCK_SKEW
+        if not UsedKey.use_once(f"{SALT}:{signature}", lifetime):
+            raise LinkError("this link was already used")
+        user = verify_token(token)  # the link state may have changed while waiting
         ContactPoint.objects.filter(user=user, channel=CHANNEL).delete()
         ContactPoint.objects.create(
             user=user, channel=CHANNEL, address=str(chat_id), verified=True, invalid_reason=""

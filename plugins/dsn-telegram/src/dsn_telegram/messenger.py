@@ -5,13 +5,17 @@ Backend options (JSON, non-secret):
 - ``long_messages``: ``"split"`` (default) sends a text over 4,096 characters as several
   messages; ``"truncate"`` cuts it and adds "…". See :mod:`dsn_telegram.formatting` for
   what is sent and how it is escaped.
+- ``max_parts`` (default 5): a split message is at most this many messages, the last one
+  cut and ending with "…".
 - ``silent``: ``true`` sends without a notification sound.
 - ``link_preview``: ``false`` turns off link previews.
 - ``chat_id`` (broadcast only): overrides ``DSN["TELEGRAM"]["CHAT_ID"]``.
 
 ``send()`` is synchronous, as core's workers are: it runs one event loop for the batch
 (in a helper thread if the caller already runs one) and does its database work, marking
-refused chats invalid and moving migrated ones, after the loop has finished.
+refused chats invalid and moving migrated ones, after the loop has finished. When more
+than half the chats of a batch to five or more refuse the bot, none is marked: that is
+a BOT_TOKEN of another bot, not users leaving (see ``wrong_bot``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from django.db import IntegrityError, transaction
 
 from dsn_core.exceptions import PermanentDeliveryError
 from dsn_core.feedback import mark_address_invalid
-from dsn_core.messages import Outcome, OutgoingMessage, PermanentFailure
+from dsn_core.messages import Outcome, OutgoingMessage, PermanentFailure, Sent
 from dsn_core.messengers import BaseMessenger
 
 from . import settings
@@ -38,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 T = TypeVar("T")
+DEFAULT_MAX_PARTS = 5
+#: A batch to at least this many chats, more than half of them refusing the bot, means a
+#: wrong BOT_TOKEN rather than that many users leaving at once (see ``wrong_bot``).
+WRONG_BOT_MIN_CHATS = 5
 
 
 def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -71,6 +79,11 @@ class TelegramMessenger(BaseMessenger):
                 f"Backend option long_messages must be 'split' or 'truncate', not "
                 f"{long_messages!r}."
             )
+        max_parts = self.options.get("max_parts", DEFAULT_MAX_PARTS)
+        if isinstance(max_parts, bool) or not isinstance(max_parts, int) or max_parts < 1:
+            raise PermanentDeliveryError(
+                f"Backend option max_parts must be a whole number of at least 1, not {max_parts!r}."
+            )
         outcomes: dict[int, Outcome] = {}
         jobs: list[Job] = []
         for index, outgoing in enumerate(messages):
@@ -78,17 +91,45 @@ class TelegramMessenger(BaseMessenger):
             if not chat_id:
                 outcomes[index] = PermanentFailure("no Telegram chat id for this recipient")
                 continue
-            chunks = chunks_for(outgoing.message, long_messages)
+            chunks = chunks_for(outgoing.message, long_messages, max_parts)
             if not chunks:
                 outcomes[index] = PermanentFailure("the rendered message is empty")
                 continue
-            jobs.append(Job(index, chat_id, chunks))
+            jobs.append(Job(index, chat_id, chunks, outgoing.reference))
         results = run_coroutine(deliver(jobs, self.send_options())) if jobs else {}
+        wrong_bot = self.wrong_bot(jobs, results)
         for job in jobs:
             result = results[job.index]
+            if wrong_bot and result.invalid_reason:  # keep the chat; a partial send stays Sent
+                outcome = result.outcome
+                if not isinstance(outcome, Sent):
+                    outcome = PermanentFailure(wrong_bot)
+                result = Result(outcome, migrated_to=result.migrated_to)
             outcomes[job.index] = result.outcome
             self.record_feedback(job.chat_id, result)
         return [outcomes[index] for index in range(len(messages))]
+
+    def wrong_bot(self, jobs: Sequence[Job], results: dict[int, Result]) -> str:
+        """A reason when most chats of a big batch say "gone": BOT_TOKEN belongs to another
+        bot than the one users linked, and marking them all invalid would unlink everyone.
+        """
+        chats = {job.chat_id for job in jobs}
+        gone = {job.chat_id for job in jobs if results[job.index].invalid_reason}
+        if len(chats) < WRONG_BOT_MIN_CHATS or len(gone) * 2 <= len(chats):
+            return ""
+        logger.error(
+            "Telegram refused %d of %d chats in one batch (e.g. %r): DSN['TELEGRAM']"
+            "['BOT_TOKEN'] is probably another bot than the one users linked their chats "
+            "to. No chat was marked invalid.",
+            len(gone),
+            len(chats),
+            next(results[job.index].invalid_reason for job in jobs if job.chat_id in gone),
+        )
+        return (
+            f"Telegram refused {len(gone)} of {len(chats)} chats in this batch, so no chat "
+            "was marked invalid: check DSN['TELEGRAM']['BOT_TOKEN'] is the bot users linked "
+            "to (the token of the bot named in BOT_USERNAME)."
+        )
 
     def chat_for(self, outgoing: OutgoingMessage) -> str:
         return (outgoing.recipient.address or "").strip()

@@ -104,10 +104,15 @@ def type_errors() -> list[str]:
     for name in STRINGS:
         value = raw(name)
         if not isinstance(value, str):
-            errors.append(f"DSN['TELEGRAM'][{name!r}] must be a string, not {value!r}.")
+            # The type only: a misplaced token or secret must not end up in check output.
+            errors.append(
+                f"DSN['TELEGRAM'][{name!r}] must be a string, not {type(value).__name__}."
+            )
     chat = raw("CHAT_ID")
     if isinstance(chat, bool) or not isinstance(chat, str | int):
-        errors.append(f"DSN['TELEGRAM']['CHAT_ID'] must be a chat id or '@name', not {chat!r}.")
+        errors.append(
+            f"DSN['TELEGRAM']['CHAT_ID'] must be a chat id or '@name', not {type(chat).__name__}."
+        )
     for name, least in NUMBERS.items():
         value = raw(name)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= least:
