@@ -314,40 +314,39 @@ class DsnPluginManager:
     def resolve_address(self, user: Any, channel: str) -> str | None:
         """The first answer of ``dsn_resolve_address``, in pluggy's order; a plugin that
         raises is logged and passed over, so one broken plugin cannot stop every channel."""
-        arguments = {"user": user, "channel": channel}
-        for impl in reversed(self.pm.hook.dsn_resolve_address.get_hookimpls()):
-            try:
-                result = impl.function(**{name: arguments[name] for name in impl.argnames})
-            except Exception:
-                logger.exception(
-                    "DSN plugin %s raised in dsn_resolve_address(channel=%r); ignored.",
-                    impl.plugin_name,
-                    channel,
-                )
-                continue
-            if result is not None:
-                return str(result)
-        return None
+        return self._first_answer("dsn_resolve_address", {"user": user, "channel": channel})
 
     def clean_address(self, channel: str, address: str) -> str:
         """``dsn_clean_address``'s answer, else ``address`` unchanged. A ValidationError
         refuses the address; any other exception is the plugin's bug: logged, ignored."""
         arguments = {"channel": channel, "address": address}
-        for impl in reversed(self.pm.hook.dsn_clean_address.get_hookimpls()):
+        answer = self._first_answer("dsn_clean_address", arguments, passes=ValidationError)
+        return address if answer is None else answer
+
+    def _first_answer(
+        self,
+        hook: str,
+        arguments: dict[str, Any],
+        passes: type[Exception] | tuple[type[Exception], ...] = (),
+    ) -> str | None:
+        """A firstresult hook called one implementation at a time, so one that raises
+        (anything but ``passes``) is logged and skipped instead of failing the call."""
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
             try:
                 result = impl.function(**{name: arguments[name] for name in impl.argnames})
-            except ValidationError:
+            except passes:
                 raise
             except Exception:
                 logger.exception(
-                    "DSN plugin %s raised in dsn_clean_address(channel=%r); ignored.",
+                    "DSN plugin %s raised in %s(channel=%r); ignored.",
                     impl.plugin_name,
-                    channel,
+                    hook,
+                    arguments.get("channel"),
                 )
                 continue
             if result is not None:
                 return str(result)
-        return address
+        return None
 
     def delivery_finished(self, delivery: Any) -> None:
         for impl in self.pm.hook.dsn_delivery_finished.get_hookimpls():

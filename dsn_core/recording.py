@@ -65,13 +65,13 @@ def record_outcomes(batch: list[Delivery], outcomes: list[Outcome]) -> int:
         held_rows = Delivery.objects.using(alias).filter(claim=held_token)
         held = set(held_rows.values_list("pk", flat=True))
         _write_outcomes([delivery for delivery in batch if delivery.pk in held], held_token)
-        _fail_reported_failures([d for d in finished if d.pk in held])
+        _fail_reported_failures([d for d in finished if d.pk in held], alias)
     finished = [delivery for delivery in finished if delivery.pk in held]
     _report(finished)
     return sum(1 for delivery in finished if delivery.status == DeliveryStatus.SENT)
 
 
-def _fail_reported_failures(finished: list[Delivery]) -> None:
+def _fail_reported_failures(finished: list[Delivery], alias: str) -> None:
     """A provider may report a bounce or a drop while the worker is still sending the
     batch (webhooks are fast, batches of per-user calls are slow): the report kept only
     its provider status, and the row becomes failed here instead of sent."""
@@ -81,16 +81,17 @@ def _fail_reported_failures(finished: list[Delivery]) -> None:
     if not sent:
         return
     reported = dict(
-        Delivery.objects.filter(pk__in=sent, provider_status__in=FAILURE_STATUSES).values_list(
-            "pk", "provider_status"
-        )
+        Delivery.objects.using(alias)
+        .filter(pk__in=sent, provider_status__in=FAILURE_STATUSES)
+        .values_list("pk", "provider_status")
     )
     for pk, status in reported.items():
         row = sent[pk]
         row.status = DeliveryStatus.FAILED
         row.provider_status = status
         row.last_error = f"the provider reported the message {status} while it was being sent"
-        Delivery.objects.filter(pk=pk).update(status=row.status, last_error=row.last_error)
+        rows = Delivery.objects.using(alias).filter(pk=pk)
+        rows.update(status=row.status, last_error=row.last_error)
 
 
 def _storable(text: str) -> str:
